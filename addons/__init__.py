@@ -1,0 +1,1 @@
+"""The mitmproxy side of graphtape: Graph routes and schema, recorder, replayer, simulator."""

@@ -1,0 +1,127 @@
+"""The Recorder addon: validates, redacts and durably records in-scope calls.
+
+Request findings are computed before the call goes upstream and response findings
+when the answer returns; both are kept with the interaction. The interaction is
+journaled (fsync'd) before its response is released to the client. If it cannot
+be written, the client gets graphtape's 598 error instead of the upstream answer:
+a recording proxy never lets traffic through unrecorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from mitmproxy import ctx, http
+
+from graphtape.addons.flow_convert import RECORD_FAILURE_STATUS, graph_error, request_from_flow, response_from_flow
+from graphtape.addons.graph_routes import RouteMatch
+from graphtape.addons.graph_validation import validate_request, validate_response
+from graphtape.addons.scope import in_scope, route_of
+from graphtape.addons.tape import Tape
+from graphtape.cassettes.encoding import decode_body
+from graphtape.cassettes.errors import CassetteWriteError
+from graphtape.cassettes.findings import Finding, Severity
+from graphtape.cassettes.model import Interaction, InteractionMeta
+
+__all__ = ["Recorder", "findings_comment"]
+
+logger = logging.getLogger("graphtape")
+
+def _decoded(body: bytes, encoding: str | None, where: str) -> tuple[bytes, list[Finding]]:
+    try:
+        return decode_body(body, encoding), []
+    except ValueError as exc:
+        return b"", [Finding(Severity.ERROR, "undecodable-body", where, "$body", "a body matching its "
+                             "Content-Encoding", encoding or "", str(exc))]
+
+
+def findings_comment(findings: list[Finding]) -> str:
+    return "\n".join(str(f) for f in findings)
+
+
+class Recorder:
+    def __init__(self, tape: Tape) -> None:
+        self.tape = tape
+        # Per-flow state between the request and response hooks. Kept here, not in
+        # flow.metadata, so flows stay serialisable for `mitmdump -w`.
+        self._pending: dict[str, dict[str, Any]] = {}
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        session = self.tape.session
+        if session is None or not session.plan.record or flow.response is not None:
+            return
+        route = route_of(flow.request.method, flow.request.url)
+        if not in_scope(ctx.options.graphtape_scope, route):
+            session.count("passed_through")
+            return
+        body, findings = _decoded(flow.request.raw_content or b"", flow.request.headers.get("content-encoding"),
+                                  "request")
+        if not findings:
+            findings = validate_request(route, flow.request.method, _plain_headers(flow.request.headers), body)
+        self._pending[flow.id] = {"route": route, "request_findings": findings, "request_body": body}
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        session = self.tape.session
+        state = self._pending.pop(flow.id, None)
+        if session is None or state is None or flow.response is None:
+            return
+        route: RouteMatch | None = state["route"]
+        body, resp_findings = _decoded(flow.response.raw_content or b"",
+                                       flow.response.headers.get("content-encoding"), "response")
+        if not resp_findings:
+            resp_findings = validate_response(route, flow.response.status_code,
+                                              _plain_headers(flow.response.headers), body, state["request_body"])
+        findings = list(state["request_findings"]) + list(resp_findings)
+        interaction = Interaction(
+            request=session.redact(request_from_flow(flow)),
+            response=session.settings.redactor.response(response_from_flow(flow)),
+            meta=InteractionMeta(
+                route=route.route.name if route else None,
+                route_template=route.route.template if route else None,
+                recorded_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                findings=tuple(findings),
+            ),
+        )
+        try:
+            await session.record(interaction)
+        except CassetteWriteError as exc:
+            session.count("write_failures")
+            logger.error(f"graphtape: NOT RECORDED {flow.request.method} {flow.request.url}: {exc}")
+            flow.response = graph_error(
+                RECORD_FAILURE_STATUS, "graphtapeRecordingFailed",
+                f"graphtape could not record this interaction, so its answer is withheld: {exc}",
+                reason="Graphtape Recording Failed",
+                client_request_id=flow.request.headers.get("client-request-id"),
+            )
+            return
+        session.add_findings(findings)
+        if findings:
+            _mark(flow, findings)
+
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        # The upstream never answered (refused, reset, timed out): nothing to record,
+        # and the client already gets mitmproxy's 502. Say so, and count it.
+        if self._pending.pop(flow.id, None) is not None and self.tape.session is not None:
+            self.tape.session.count("upstream_errors")
+            logger.warning(f"graphtape: not recorded, upstream failed: {flow.request.method} {flow.request.url}: "
+                           f"{flow.error}")
+
+
+def _plain_headers(headers: http.Headers) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in headers.items(multi=True):
+        out.setdefault(k.lower(), v)
+    return out
+
+
+def _mark(flow: http.HTTPFlow, findings: list[Finding]) -> None:
+    worst = max(f.severity.rank for f in findings)
+    for f in findings:
+        level = logging.WARNING if f.severity is not Severity.INFO else logging.INFO
+        logger.log(level, f"graphtape: {flow.request.method} {flow.request.path}: {f}")
+    if worst >= Severity.WARNING.rank:
+        flow.marked = ":warning:" if worst == Severity.WARNING.rank else ":x:"
+    flow.comment = findings_comment(findings)

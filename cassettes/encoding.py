@@ -1,0 +1,60 @@
+"""Content-Encoding decoding for validation and matching (what was sent is stored as sent)."""
+
+from __future__ import annotations
+
+import zlib
+
+__all__ = ["decode_body", "MAX_DECODED_BYTES"]
+
+# A compressed body is never inflated past this: a zip bomb must not take the proxy down.
+MAX_DECODED_BYTES = 64 * 1024 * 1024
+
+
+def _inflate(body: bytes, wbits: int) -> bytes:
+    d = zlib.decompressobj(wbits)
+    out = d.decompress(body, MAX_DECODED_BYTES + 1)
+    if len(out) > MAX_DECODED_BYTES or d.unconsumed_tail:
+        raise ValueError(f"decoded body exceeds {MAX_DECODED_BYTES} bytes")
+    return out
+
+
+def decode_body(body: bytes, content_encoding: str | None) -> bytes:
+    """``body`` with its Content-Encoding undone (gzip, deflate, br, identity, chained).
+
+    Raises ValueError for an unknown coding or corrupt data; callers turn that into a finding.
+    """
+    if not content_encoding or not body:
+        return body
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+    for coding in reversed(codings):  # the last coding listed was applied last
+        if coding in ("identity", ""):
+            continue
+        if coding in ("gzip", "x-gzip"):
+            try:
+                body = _inflate(body, 16 + zlib.MAX_WBITS)
+            except zlib.error as exc:
+                raise ValueError(f"corrupt gzip body: {exc}") from None
+        elif coding == "deflate":
+            try:
+                body = _inflate(body, zlib.MAX_WBITS)
+            except zlib.error:
+                try:  # raw deflate, as some servers send it
+                    body = _inflate(body, -zlib.MAX_WBITS)
+                except zlib.error as exc:
+                    raise ValueError(f"corrupt deflate body: {exc}") from None
+        elif coding == "br":
+            try:
+                import brotli  # mitmproxy depends on it
+            except ImportError:  # pragma: no cover - mitmproxy always brings brotli
+                raise ValueError("brotli body, but the brotli module is not installed") from None
+            try:
+                body = brotli.decompress(body)
+            except brotli.error as exc:
+                raise ValueError(f"corrupt brotli body: {exc}") from None
+            if len(body) > MAX_DECODED_BYTES:
+                raise ValueError(f"decoded body exceeds {MAX_DECODED_BYTES} bytes")
+        else:
+            raise ValueError(f"unknown content-encoding {coding!r}")
+    return body
+
+

@@ -1,0 +1,57 @@
+"""graphtape's exception tree.
+
+Every error graphtape raises on purpose derives from :class:`GraphtapeError`, so a
+caller can catch the whole family with one ``except``. Leaves also subclass the
+builtin that best describes them, so generic handlers keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GraphtapeError",
+    "CassetteError",
+    "CassetteFormatError",
+    "CassetteWriteError",
+    "CassetteLockedError",
+    "CassettePathError",
+    "ConfigError",
+]
+
+
+class GraphtapeError(Exception):
+    """Base class of every error graphtape raises on purpose."""
+
+
+class ConfigError(GraphtapeError, ValueError):
+    """An option or setting has a value graphtape cannot use."""
+
+
+class CassetteError(GraphtapeError):
+    """Something is wrong with a cassette file."""
+
+
+class CassetteFormatError(CassetteError, ValueError):
+    """A cassette file cannot be read: bad YAML, wrong version, missing or mistyped keys.
+
+    ``path`` names the file; ``where`` names the line (``line 12``) or the key
+    (``interactions[3].response.status.code``) at fault.
+    """
+
+    def __init__(self, path: object, where: str, problem: str) -> None:
+        self.path = str(path)
+        self.where = where
+        self.problem = problem
+        location = f"{self.path}: {where}" if where else self.path
+        super().__init__(f"{location}: {problem}")
+
+
+class CassetteWriteError(CassetteError, OSError):
+    """A cassette (or its journal) could not be written. Recording must stop loudly."""
+
+
+class CassetteLockedError(CassetteError):
+    """Another graphtape process is already recording into this cassette."""
+
+
+class CassettePathError(CassetteError, ValueError):
+    """A cassette path escapes the configured cassette folder."""

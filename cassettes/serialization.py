@@ -1,0 +1,379 @@
+"""Cassette <-> YAML, in the VCR.py ``version: 1`` format plus ``graphtape`` keys.
+
+Reading treats the file as untrusted: libyaml's safe loader only (no tag can build a
+Python object), a size cap, a cap on YAML aliases (the "billion laughs" bomb), and a
+shape check that names the key at fault. Writing is deterministic: the same cassette
+always gives the same bytes, and loading then saving a file graphtape wrote gives it
+back unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from graphtape.cassettes.errors import CassetteFormatError
+from graphtape.cassettes.findings import Finding
+from graphtape.cassettes.model import (
+    Cassette,
+    Headers,
+    Interaction,
+    InteractionMeta,
+    Request,
+    Response,
+    body_digest,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "GRAPHTAPE_FORMAT",
+    "MAX_CASSETTE_BYTES",
+    "MAX_ALIASES",
+    "dump_cassette",
+    "load_cassette",
+    "parse_cassette",
+    "interaction_to_data",
+    "interaction_from_data",
+]
+
+FORMAT_VERSION = 1  # VCR.py's cassette format version
+GRAPHTAPE_FORMAT = 1  # version of what graphtape keeps under its own keys
+
+# A cassette bigger than this is refused before parsing (override by environment
+# for a deliberate giant). 100 interactions of 3 MB files take ~420 MB as base64.
+MAX_CASSETTE_BYTES = int(os.environ.get("GRAPHTAPE_MAX_CASSETTE_BYTES", str(1 << 30)))
+# graphtape never writes aliases; VCR.py almost never does. A handful is tolerated,
+# more is treated as an attack on the loader.
+MAX_ALIASES = 64
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    """Safe dumper that never emits anchors/aliases, so equal bodies stay independent."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+# A YAML anchor (&name) is needed before any alias can exist. Cheap pre-check so the
+# common case (no anchors at all) pays nothing for the alias count.
+_ANCHOR = re.compile(rb"(?:^|[\s\[{,:-])&[^\s\[\]{},]+", re.MULTILINE)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _text_or_bytes(body: bytes) -> str | bytes:
+    """UTF-8 text stays readable in the YAML; anything else is written as !!binary."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
+
+
+def _header_value_out(value: str) -> str | bytes:
+    # Header values that were not valid UTF-8 carry surrogate escapes (mitmproxy's
+    # convention); YAML cannot hold those as text, so they become !!binary.
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape")
+
+
+def _headers_out(headers: Headers) -> tuple[dict[str, list[str | bytes]], list[str] | None]:
+    """VCR's dict-of-lists plus, when grouping lost the original order, that order."""
+    grouped: dict[str, list[str | bytes]] = {}
+    for name, value in headers:
+        grouped.setdefault(name, []).append(_header_value_out(value))
+    flat = [name for name in grouped for _ in grouped[name]]
+    actual = [name for name, _ in headers]
+    return grouped, (None if flat == actual else actual)
+
+
+def interaction_to_data(interaction: Interaction) -> dict[str, Any]:
+    req, resp, meta = interaction.request, interaction.response, interaction.meta
+    req_headers, req_order = _headers_out(req.headers)
+    resp_headers, resp_order = _headers_out(resp.headers)
+    gt: dict[str, Any] = {}
+    if meta.route is not None:
+        gt["route"] = meta.route
+    if meta.route_template is not None:
+        gt["route_template"] = meta.route_template
+    if meta.recorded_at is not None:
+        gt["recorded_at"] = meta.recorded_at
+    gt["digests"] = {"request_body": body_digest(req.body), "response_body": body_digest(resp.body)}
+    if req_order is not None:
+        gt["request_header_order"] = req_order
+    if resp_order is not None:
+        gt["response_header_order"] = resp_order
+    gt["findings"] = [f.to_dict() for f in meta.findings]
+    for key, value in meta.extra:
+        gt[key] = value
+    return {
+        "request": {
+            "method": req.method,
+            "uri": req.uri,
+            "headers": req_headers,
+            "body": _text_or_bytes(req.body) if req.body else None,
+        },
+        "response": {
+            "status": {"code": resp.status_code, "message": resp.reason},
+            "headers": resp_headers,
+            "body": {"string": _text_or_bytes(resp.body)},
+        },
+        "graphtape": gt,
+    }
+
+
+def dump_cassette(cassette: Cassette) -> bytes:
+    """The cassette as YAML bytes; same cassette, same bytes."""
+    meta = {"format": GRAPHTAPE_FORMAT}
+    meta.update({k: v for k, v in cassette.meta.items() if k != "format"})
+    data = {
+        "version": FORMAT_VERSION,
+        "graphtape": meta,
+        "interactions": [interaction_to_data(i) for i in cassette.interactions],
+    }
+    text: str = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=120,
+        encoding=None,
+    )
+    return text.encode("utf-8")
+
+
+# ---------------------------------------------------------------- reading
+
+
+class _Reader:
+    """Checks the loaded structure's shape; every error names the file and the key."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> CassetteFormatError:
+        return CassetteFormatError(self.source, where, problem)
+
+    def mapping(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected a mapping, found {_kind(value)}")
+        return value
+
+    def key(self, mapping: dict[str, Any], key: str, where: str) -> Any:
+        if key not in mapping:
+            raise self.fail(f"{where}.{key}" if where else key, "missing key")
+        return mapping[key]
+
+    def string(self, value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(where, f"expected a string, found {_kind(value)}")
+        return value
+
+    def integer(self, value: Any, where: str) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(where, f"expected an integer, found {_kind(value)}")
+        return value
+
+    def body(self, value: Any, where: str) -> bytes:
+        if value is None:
+            return b""
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, str):
+            return value.encode("utf-8", "surrogateescape")
+        raise self.fail(where, f"expected a string or !!binary body, found {_kind(value)}")
+
+    def headers(self, value: Any, order: Any, where: str) -> Headers:
+        if value is None:
+            return Headers()
+        grouped = self.mapping(value, where)
+        lists: dict[str, list[str]] = {}
+        for name, values in grouped.items():
+            hwhere = f"{where}.{name}"
+            if not isinstance(name, str):
+                raise self.fail(where, f"header name must be a string, found {_kind(name)}")
+            if isinstance(values, (str, bytes)):
+                values = [values]  # lenient: some hand-written cassettes use scalars
+            if not isinstance(values, list):
+                raise self.fail(hwhere, f"expected a list of header values, found {_kind(values)}")
+            out: list[str] = []
+            for i, v in enumerate(values):
+                if isinstance(v, bytes):
+                    out.append(v.decode("utf-8", "surrogateescape"))
+                elif isinstance(v, (str, int, float)) and not isinstance(v, bool):
+                    out.append(str(v))
+                else:
+                    raise self.fail(f"{hwhere}[{i}]", f"expected a string header value, found {_kind(v)}")
+            lists[name] = out
+        if order is None:
+            return Headers(tuple((name, v) for name, vs in lists.items() for v in vs))
+        if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
+            raise self.fail(where + "_order", "expected a list of header names")
+        pairs: list[tuple[str, str]] = []
+        cursor = {name: 0 for name in lists}
+        for name in order:
+            if name not in lists or cursor[name] >= len(lists[name]):
+                raise self.fail(where + "_order", f"names header {name!r} more often than it appears")
+            pairs.append((name, lists[name][cursor[name]]))
+            cursor[name] += 1
+        if sum(cursor.values()) != sum(len(v) for v in lists.values()):
+            raise self.fail(where + "_order", "does not list every header")
+        return Headers(tuple(pairs))
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "a mapping", list: "a list", str: "a string", bytes: "binary", bool: "a boolean",
+            int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
+
+
+_KNOWN_META = {"route", "route_template", "recorded_at", "findings", "digests",
+               "request_header_order", "response_header_order"}
+
+
+def interaction_from_data(data: Any, where: str, source: str) -> Interaction:
+    r = _Reader(source)
+    item = r.mapping(data, where)
+    req = r.mapping(r.key(item, "request", where), f"{where}.request")
+    resp = r.mapping(r.key(item, "response", where), f"{where}.response")
+    gt = item.get("graphtape") or {}
+    gt = r.mapping(gt, f"{where}.graphtape")
+
+    status = r.mapping(r.key(resp, "status", f"{where}.response"), f"{where}.response.status")
+    code = r.integer(r.key(status, "code", f"{where}.response.status"), f"{where}.response.status.code")
+    if not 100 <= code <= 999:
+        raise r.fail(f"{where}.response.status.code", f"status {code} is not between 100 and 999")
+    message = status.get("message") or ""
+    if not isinstance(message, str):
+        raise r.fail(f"{where}.response.status.message", f"expected a string, found {_kind(message)}")
+    body_field = resp.get("body")
+    if isinstance(body_field, dict):
+        resp_body = r.body(body_field.get("string"), f"{where}.response.body.string")
+    else:
+        resp_body = r.body(body_field, f"{where}.response.body")
+
+    findings_data = gt.get("findings") or []
+    if not isinstance(findings_data, list):
+        raise r.fail(f"{where}.graphtape.findings", f"expected a list, found {_kind(findings_data)}")
+    findings: list[Finding] = []
+    for i, fd in enumerate(findings_data):
+        try:
+            findings.append(Finding.from_dict(r.mapping(fd, f"{where}.graphtape.findings[{i}]")))
+        except (KeyError, ValueError) as exc:
+            if isinstance(exc, CassetteFormatError):
+                raise
+            raise r.fail(f"{where}.graphtape.findings[{i}]", f"not a finding: {exc}") from None
+
+    def opt_str(key: str) -> str | None:
+        value = gt.get(key)
+        if value is not None and not isinstance(value, str):
+            raise r.fail(f"{where}.graphtape.{key}", f"expected a string, found {_kind(value)}")
+        return value
+
+    meta = InteractionMeta(
+        route=opt_str("route"),
+        route_template=opt_str("route_template"),
+        recorded_at=opt_str("recorded_at"),
+        findings=tuple(findings),
+        extra=tuple((k, v) for k, v in gt.items() if k not in _KNOWN_META),
+    )
+    request = Request(
+        method=r.string(r.key(req, "method", f"{where}.request"), f"{where}.request.method").upper(),
+        uri=r.string(r.key(req, "uri", f"{where}.request"), f"{where}.request.uri"),
+        headers=r.headers(req.get("headers"), gt.get("request_header_order"), f"{where}.request.headers"),
+        body=r.body(req.get("body"), f"{where}.request.body"),
+    )
+    response = Response(
+        status_code=code,
+        reason=message,
+        headers=r.headers(resp.get("headers"), gt.get("response_header_order"), f"{where}.response.headers"),
+        body=resp_body,
+    )
+    return Interaction(request=request, response=response, meta=meta)
+
+
+def parse_cassette(raw: bytes, source: str) -> Cassette:
+    """Parse cassette bytes (already read) from ``source`` (used in error messages)."""
+    if len(raw) > MAX_CASSETTE_BYTES:
+        raise CassetteFormatError(source, "", f"{len(raw)} bytes is over the {MAX_CASSETTE_BYTES}-byte limit "
+                                  "(set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)")
+    if _ANCHOR.search(raw):
+        _refuse_alias_bombs(raw, source)
+    try:
+        data = yaml.load(raw, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+        raise CassetteFormatError(source, where, f"not a readable cassette: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise CassetteFormatError(source, "", f"not a readable cassette: {exc}") from None
+    except RecursionError:
+        raise CassetteFormatError(source, "", "nesting too deep") from None
+    return _cassette_from_data(data, source)
+
+
+def _refuse_alias_bombs(raw: bytes, source: str) -> None:
+    aliases = 0
+    try:
+        for event in yaml.parse(raw, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    line = event.start_mark.line + 1 if event.start_mark else 0
+                    raise CassetteFormatError(
+                        source, f"line {line}", f"more than {MAX_ALIASES} YAML aliases: refusing a possible alias bomb"
+                    )
+    except yaml.YAMLError:
+        return  # the real load reports syntax errors with their line
+
+
+def _cassette_from_data(data: Any, source: str) -> Cassette:
+    r = _Reader(source)
+    if data is None:
+        raise r.fail("", "the file is empty")
+    top = r.mapping(data, "(top level)")
+    version = r.key(top, "version", "")
+    if version != FORMAT_VERSION:
+        raise r.fail("version", f"unsupported cassette version {version!r}; graphtape reads version {FORMAT_VERSION}")
+    meta = top.get("graphtape") or {}
+    meta = r.mapping(meta, "graphtape")
+    fmt = meta.get("format", GRAPHTAPE_FORMAT)
+    if not isinstance(fmt, int) or fmt > GRAPHTAPE_FORMAT:
+        raise r.fail("graphtape.format", f"written by a newer graphtape (format {fmt!r}); this one reads "
+                     f"format {GRAPHTAPE_FORMAT}")
+    items = r.key(top, "interactions", "")
+    if not isinstance(items, list):
+        raise r.fail("interactions", f"expected a list, found {_kind(items)}")
+    interactions = [interaction_from_data(item, f"interactions[{i}]", source) for i, item in enumerate(items)]
+    return Cassette(interactions=interactions, meta=dict(meta))
+
+
+def load_cassette(path: str | os.PathLike[str]) -> Cassette:
+    """Read a cassette file. Errors name the file and the line or key at fault."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_CASSETTE_BYTES:
+            raise CassetteFormatError(p, "", f"{size} bytes is over the {MAX_CASSETTE_BYTES}-byte limit "
+                                      "(set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)")
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise CassetteFormatError(p, "", "is a folder, not a cassette file") from None
+    except OSError as exc:
+        raise CassetteFormatError(p, "", f"cannot be read: {exc.strerror or exc}") from None
+    return parse_cassette(raw, str(p))

@@ -1,0 +1,347 @@
+"""Durable cassette writing: an exclusive lock, an fsync'd journal, an atomic final write.
+
+Every recorded interaction is appended to ``<cassette>.journal`` (one JSON line) and
+fsync'd before its response is released to the client, so what a client saw is on
+disk. Writes run on one background thread that batches whatever is pending into a
+single write+fsync (group commit): the proxy's event loop never blocks on the disk,
+and a write costs the same whatever the cassette's size. On a clean stop the full
+YAML is written to a temporary file, fsync'd and renamed over the cassette, then the
+journal is removed. After a crash (``kill -9``) the next start finds the journal and
+folds it into the cassette before anything else happens; a torn last line is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import fcntl
+import json
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from graphtape.cassettes.errors import CassetteFormatError, CassetteLockedError, CassetteWriteError
+from graphtape.cassettes.model import Cassette, Interaction
+from graphtape.cassettes.serialization import dump_cassette, interaction_from_data, interaction_to_data, load_cassette
+
+__all__ = ["journal_path", "lock_path", "write_atomic", "save_cassette", "recover_journal", "CassetteWriter",
+           "RecoveryReport"]
+
+JOURNAL_VERSION = 1
+
+
+def journal_path(cassette: Path) -> Path:
+    return cassette.with_name(cassette.name + ".journal")
+
+
+def lock_path(cassette: Path) -> Path:
+    return cassette.with_name(cassette.name + ".lock")
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise CassetteWriteError(f"{path}: cannot write cassette: {exc.strerror or exc}") from exc
+
+
+def save_cassette(path: Path, cassette: Cassette) -> None:
+    write_atomic(Path(path), dump_cassette(cassette))
+
+
+# ---------------------------------------------------------------- journal format
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"$b64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _from_jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and "$b64" in value:
+            return base64.b64decode(value["$b64"])
+        return {k: _from_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_jsonable(v) for v in value]
+    return value
+
+
+def _journal_line(payload: dict[str, Any]) -> bytes:
+    return json.dumps(_jsonable(payload), ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    recovered: int  # interactions folded into the cassette
+    dropped_bytes: int  # a torn tail that could not be read
+
+
+def read_journal(path: Path) -> tuple[dict[str, Any], list[Interaction], int]:
+    """Header, interactions and the size of an unreadable tail of a journal file."""
+    raw = path.read_bytes()
+    header: dict[str, Any] = {}
+    interactions: list[Interaction] = []
+    offset = 0
+    for lineno, line in enumerate(raw.splitlines(keepends=True), start=1):
+        if not line.endswith(b"\n"):
+            break  # torn write: the process died mid-line
+        try:
+            entry = _from_jsonable(json.loads(line))
+        except ValueError:
+            break
+        if lineno == 1 and entry.get("journal") is not None:
+            header = entry
+        elif "interaction" in entry:
+            try:
+                interactions.append(interaction_from_data(entry["interaction"], f"line {lineno}", str(path)))
+            except CassetteFormatError:
+                break
+        offset += len(line)
+    return header, interactions, len(raw) - offset
+
+
+def recover_journal(cassette_path: Path) -> RecoveryReport | None:
+    """Fold a journal left by a killed process into its cassette. None when there is none."""
+    jpath = journal_path(cassette_path)
+    if not jpath.exists():
+        return None
+    header, recovered, dropped = read_journal(jpath)
+    if recovered:
+        base: list[Interaction] = []
+        meta: dict[str, Any] = {}
+        if header.get("base") != "replace" and cassette_path.exists():
+            existing = load_cassette(cassette_path)
+            base, meta = existing.interactions, existing.meta
+        elif isinstance(header.get("meta"), dict):
+            meta = header["meta"]
+        save_cassette(cassette_path, Cassette(interactions=base + recovered, meta=meta))
+    jpath.unlink()
+    _fsync_dir(jpath.parent)
+    return RecoveryReport(recovered=len(recovered), dropped_bytes=dropped)
+
+
+# ---------------------------------------------------------------- the writer
+
+
+class _Lock:
+    """An exclusive advisory lock on ``<cassette>.lock`` naming its holder."""
+
+    def __init__(self, cassette: Path) -> None:
+        self.path = lock_path(cassette)
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise CassetteLockedError(
+                f"{self.path.with_suffix('')}: already being recorded by {holder}; "
+                "stop that process or record into another cassette"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"graphtape pid {os.getpid()}".encode(), 0)
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            os.ftruncate(self.fd, 0)
+            self.path.unlink()
+        except OSError:
+            pass
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        self.fd = None
+
+
+_STOP = object()
+
+
+class CassetteWriter:
+    """Owns one cassette file while a run records into it.
+
+    ``open`` locks the file, folds in a journal a killed run left behind, and reads
+    the existing interactions into ``base`` when ``keep_existing`` (else the run's
+    recording replaces them at close); ``append`` journals one interaction durably.
+    """
+
+    def __init__(self, path: Path, *, keep_existing: bool, delete_first: bool = False,
+                 meta: dict[str, Any] | None = None, fsync: bool = True) -> None:
+        self.path = Path(path)
+        self.keep_existing = keep_existing
+        self.delete_first = delete_first
+        self.replace = not keep_existing
+        self.base: list[Interaction] = []
+        self.meta = dict(meta or {})
+        self.recovery: RecoveryReport | None = None
+        self.fsync = fsync
+        self.recorded: list[Interaction] = []
+        self._lock = _Lock(self.path)
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._fh: Any = None
+        self._failed: BaseException | None = None
+        self._recorded_lock = threading.Lock()
+        self.write_seconds = 0.0
+        self.batches = 0
+
+    # -------------------------------------------------------- life cycle
+
+    def open(self) -> None:
+        """Lock, then open the journal; raises before any traffic if the folder is not writable."""
+        self._lock.acquire()
+        try:
+            self.recovery = recover_journal(self.path)
+            if self.delete_first:
+                self.path.unlink(missing_ok=True)
+            if self.keep_existing and self.path.exists():
+                existing = load_cassette(self.path)
+                self.base = existing.interactions
+                self.meta = {**existing.meta, **self.meta}
+            jpath = journal_path(self.path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(jpath, "ab")
+            header = {"journal": JOURNAL_VERSION, "base": "replace" if self.replace else "append",
+                      "pid": os.getpid(), "started": time.time(), "meta": self.meta}
+            self._fh.write(_journal_line(header))
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:
+            self._lock.release()
+            raise CassetteWriteError(f"{self.path}: cannot open the recording journal: {exc.strerror or exc}") from exc
+        except BaseException:
+            self._lock.release()
+            raise
+        self._thread = threading.Thread(target=self._run, name=f"graphtape-writer:{self.path.name}", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Drain the journal, write the full cassette atomically, drop the journal, unlock."""
+        try:
+            if self._thread is not None:
+                self._queue.put(_STOP)
+                self._thread.join()
+                self._thread = None
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
+            with self._recorded_lock:
+                interactions = self.base + self.recorded
+            save_cassette(self.path, Cassette(interactions=interactions, meta=self.meta))
+            try:
+                journal_path(self.path).unlink()
+            except FileNotFoundError:
+                pass
+        finally:
+            self._lock.release()
+
+    # -------------------------------------------------------- appends
+
+    def append_nowait(self, interaction: Interaction) -> concurrent.futures.Future[None]:
+        """Queue ``interaction``; the future resolves once it is on disk (or fails)."""
+        if self._failed is not None:
+            fut: concurrent.futures.Future[None] = concurrent.futures.Future()
+            fut.set_exception(CassetteWriteError(f"{self.path}: recording stopped after an earlier write failed: "
+                                                 f"{self._failed}"))
+            return fut
+        if self._thread is None:
+            raise CassetteWriteError(f"{self.path}: the writer is not open")
+        fut = concurrent.futures.Future()
+        self._queue.put((interaction, fut))
+        return fut
+
+    def append(self, interaction: Interaction) -> None:
+        """Blocking append: returns when the interaction is durable."""
+        self.append_nowait(interaction).result()
+
+    async def append_async(self, interaction: Interaction) -> None:
+        await asyncio.wrap_future(self.append_nowait(interaction))
+
+    def snapshot(self) -> list[Interaction]:
+        with self._recorded_lock:
+            return self.base + self.recorded
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            batch = [item]
+            while True:  # group commit: everything already waiting goes in one fsync
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(entry is _STOP for entry in batch)
+            entries = [entry for entry in batch if entry is not _STOP]
+            if entries:
+                self._write_batch(entries)
+            if stop:
+                return
+
+    def _write_batch(self, entries: list[tuple[Interaction, concurrent.futures.Future[None]]]) -> None:
+        started = time.perf_counter()
+        try:
+            if self._failed is not None:
+                raise self._failed
+            data = b"".join(_journal_line({"interaction": interaction_to_data(i)}) for i, _ in entries)
+            self._fh.write(data)
+            self._fh.flush()
+            if self.fsync:
+                os.fsync(self._fh.fileno())
+        except BaseException as exc:  # noqa: BLE001 - every failure must reach the waiting flows
+            err = exc if isinstance(exc, CassetteWriteError) else CassetteWriteError(
+                f"{journal_path(self.path)}: cannot record: {getattr(exc, 'strerror', None) or exc}")
+            self._failed = err
+            for _, fut in entries:
+                if not fut.done():
+                    fut.set_exception(err)
+            return
+        finally:
+            self.write_seconds += time.perf_counter() - started
+            self.batches += 1
+        with self._recorded_lock:
+            self.recorded.extend(i for i, _ in entries)
+        for _, fut in entries:
+            if not fut.done():
+                fut.set_result(None)

@@ -1,0 +1,1 @@
+"""graphtape's command line (click); embeds mitmproxy in-process."""

@@ -1,0 +1,3 @@
+from graphtape.cli.main import main
+
+main()

@@ -1,0 +1,88 @@
+"""graphtape commands as child processes: start, wait for the ready line, stop cleanly.
+
+Used by ``graphtape demo``, the example-cassette recorder and the test suite, since
+mitmproxy runs one proxy per process.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["GraphtapeProcess", "READY_LINE"]
+
+READY_LINE = re.compile(r"listening on (http://\S+)")
+
+
+class GraphtapeProcess:
+    """``python -m graphtape.cli ARGS`` in a child process."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+        self.args = [sys.executable, "-m", "graphtape.cli", *args]
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
+                                     cwd=cwd, stdin=subprocess.DEVNULL)
+        self.url = ""
+        self.stdout = ""
+        self.stderr = ""
+        self.returncode: int | None = None
+
+    def wait_ready(self, timeout: float = 60.0) -> GraphtapeProcess:
+        """Block until the ready line; raise RuntimeError with the output if it never comes."""
+        assert self.proc.stdout is not None
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        buf = b""
+        try:
+            while time.monotonic() < deadline:
+                if not sel.select(timeout=0.2):
+                    if self.proc.poll() is not None:
+                        break
+                    continue
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                buf += chunk
+                m = READY_LINE.search(buf.decode(errors="replace"))
+                if m:
+                    self.stdout = buf.decode(errors="replace")
+                    self.url = m.group(1)
+                    return self
+        finally:
+            sel.close()
+        self.stdout = buf.decode(errors="replace")
+        self.stop()
+        raise RuntimeError(f"{' '.join(self.args)} did not get ready (exit {self.returncode}):\n"
+                           f"{self.stdout}{self.stderr}")
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
+        """Signal the process, wait for it, and collect the rest of its output."""
+        if self.returncode is None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+            try:
+                out, err = self.proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                out, err = self.proc.communicate()
+            self.stdout += out.decode(errors="replace")
+            self.stderr += err.decode(errors="replace")
+            self.returncode = self.proc.returncode
+        return self.returncode
+
+    def __enter__(self) -> GraphtapeProcess:
+        return self.wait_ready()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

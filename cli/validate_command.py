@@ -1,0 +1,137 @@
+"""``graphtape validate FILE...``: schema findings for cassettes, .http/Markdown documents and JSON bodies."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from graphtape.addons.graph_routes import match_route
+from graphtape.addons.graph_validation import validate_request, validate_response
+from graphtape.cassettes.encoding import decode_body
+from graphtape.cassettes.errors import CassetteFormatError
+from graphtape.cassettes.findings import Finding, Severity
+from graphtape.cassettes.model import Interaction
+from graphtape.cassettes.serialization import load_cassette
+from graphtape.cli.http_documents import parse_http_document
+from graphtape.cli.reports import FORMATS, ReportCase, render
+
+__all__ = ["validate", "validate_paths", "validate_interaction"]
+
+DEFAULT_BODY_ROUTE = "/v1.0/me/messages/{message-id}/attachments"
+_CASSETTE_SUFFIXES = {".yaml", ".yml"}
+
+
+def _decoded(body: bytes, encoding: str | None, where: str) -> tuple[bytes, list[Finding]]:
+    try:
+        return decode_body(body, encoding), []
+    except ValueError as exc:
+        return b"", [Finding(Severity.ERROR, "undecodable-body", where, "$body", "a body matching its "
+                             "Content-Encoding", encoding or "", str(exc))]
+
+
+def validate_interaction(interaction: Interaction) -> list[Finding]:
+    """Fresh findings for a recorded interaction (the schema may be newer than the recording)."""
+    req, resp = interaction.request, interaction.response
+    route = match_route(req.method, urlsplit(req.uri).path)
+    req_body, findings = _decoded(req.body, req.headers.get("content-encoding"), "request")
+    if not findings:
+        findings = validate_request(route, req.method, req.headers.as_dict(), req_body)
+    resp_body, resp_findings = _decoded(resp.body, resp.headers.get("content-encoding"), "response")
+    if not resp_findings:
+        resp_findings = validate_response(route, resp.status_code, resp.headers.as_dict(), resp_body, req_body)
+    return list(findings) + list(resp_findings)
+
+
+def _cassette_cases(path: Path) -> list[ReportCase]:
+    cassette = load_cassette(path)
+    return [ReportCase(str(path), f"interactions[{i}] {it.request.method} {urlsplit(it.request.uri).path}",
+                       validate_interaction(it))
+            for i, it in enumerate(cassette.interactions)]
+
+
+def _document_cases(path: Path, text: str) -> list[ReportCase]:
+    cases: list[ReportCase] = []
+    last_request = None
+    for msg in parse_http_document(text):
+        headers = {k.lower(): v for k, v in msg.headers}
+        if msg.kind == "request":
+            route = match_route(msg.method, urlsplit(msg.target).path)
+            findings = validate_request(route, msg.method, headers, msg.body)
+            cases.append(ReportCase(str(path), f"line {msg.line} request {msg.method} {msg.target}", findings))
+            last_request = (route, msg)
+        else:
+            route, request = last_request if last_request else (None, None)
+            findings = validate_response(route, msg.status, headers, msg.body, request.body if request else None)
+            cases.append(ReportCase(str(path), f"line {msg.line} response {msg.status}", findings))
+    if not cases:
+        raise ValueError("no HTTP request or response found (expected ```http blocks or an .http file)")
+    return cases
+
+
+def _body_cases(path: Path, raw: bytes, route_path: str) -> list[ReportCase]:
+    route = match_route("POST", route_path)
+    findings = validate_request(route, "POST", {"content-type": "application/json"}, raw)
+    return [ReportCase(str(path), f"request body (as POST {route_path})", findings)]
+
+
+def _cases_for(path: Path, route_path: str) -> list[ReportCase]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [ReportCase(str(path), "(file)", error=f"cannot be read: {exc.strerror or exc}")]
+    try:
+        if path.suffix.lower() in _CASSETTE_SUFFIXES:
+            return _cassette_cases(path)
+        stripped = raw.lstrip()
+        if stripped[:1] in (b"{", b"["):
+            return _body_cases(path, raw, route_path)
+        return _document_cases(path, raw.decode("utf-8", "replace"))
+    except CassetteFormatError as exc:
+        return [ReportCase(str(path), "(file)", error=str(exc))]
+    except ValueError as exc:
+        return [ReportCase(str(path), "(file)", error=f"{path}: {exc}")]
+
+
+def validate_paths(paths: list[Path], route_path: str = DEFAULT_BODY_ROUTE) -> list[ReportCase]:
+    cases: list[ReportCase] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in _CASSETTE_SUFFIXES)
+            if not files:
+                cases.append(ReportCase(str(path), "(folder)", error=f"{path}: no .yaml cassettes in this folder"))
+            for f in files:
+                cases.extend(_cases_for(f, route_path))
+        elif not path.exists():
+            cases.append(ReportCase(str(path), "(file)", error=f"{path}: no such file"))
+        else:
+            cases.extend(_cases_for(path, route_path))
+    return cases
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Report format.")
+@click.option("--route", "route_path", default=DEFAULT_BODY_ROUTE, show_default=True,
+              help="Route assumed for bare JSON bodies.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file instead of stdout.")
+def validate(files: tuple[Path, ...], fmt: str, route_path: str, output: Path | None) -> None:
+    """Check cassettes, .http/Markdown HTTP examples or JSON bodies against Graph's documented schema.
+
+    Exit 0 when clean, 1 on an error-level finding, 2 when an input cannot be read.
+    """
+    cases = validate_paths(list(files), route_path)
+    text = render(cases, fmt, title="graphtape validate", stream=sys.stdout if output is None else None)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    if any(c.error for c in cases):
+        sys.exit(2)
+    sys.exit(1 if any(c.failed for c in cases) else 0)
+
+
