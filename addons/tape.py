@@ -15,6 +15,7 @@ from typing import Any
 
 from mitmproxy import ctx, exceptions
 
+from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
 from graphtape.cassettes.errors import GraphtapeError
 from graphtape.cassettes.matching import Exhausted, MatchConfig
 from graphtape.cassettes.record_modes import RecordMode
@@ -29,7 +30,7 @@ SCOPES = ("attachments", "all")
 _SESSION_OPTIONS = {
     "graphtape_cassette", "graphtape_record_mode", "graphtape_exhausted", "graphtape_match_headers",
     "graphtape_ignore_query", "graphtape_ignore_body", "graphtape_redact_headers", "graphtape_redact_query",
-    "graphtape_redact_fields", "graphtape_fsync", "graphtape_drop_unplayed",
+    "graphtape_redact_fields", "graphtape_fsync", "graphtape_drop_unplayed", "graphtape_blob_threshold",
 }
 
 
@@ -59,6 +60,9 @@ class Tape:
         loader.add_option("graphtape_fsync", bool, True, "fsync each recorded interaction before answering.")
         loader.add_option("graphtape_drop_unplayed", bool, False,
                           "When a run keeps old interactions, drop those it never played.")
+        loader.add_option("graphtape_blob_threshold", int, DEFAULT_BLOB_THRESHOLD,
+                          "Bodies larger than this many bytes are kept in content-addressed files beside the "
+                          "cassette (not loadable by VCR.py); 0 keeps every body inline.")
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
@@ -66,6 +70,8 @@ class Tape:
             _choice(opts.graphtape_record_mode, [m.value for m in RecordMode], "graphtape_record_mode")
         if "graphtape_scope" in updated:
             _choice(opts.graphtape_scope, SCOPES, "graphtape_scope")
+        if "graphtape_blob_threshold" in updated and opts.graphtape_blob_threshold < 0:
+            raise exceptions.OptionsError("graphtape_blob_threshold: must be 0 (inline) or a number of bytes")
         if "graphtape_exhausted" in updated:
             _choice(opts.graphtape_exhausted, [e.value for e in Exhausted], "graphtape_exhausted")
         if updated & _SESSION_OPTIONS:
@@ -90,6 +96,7 @@ class Tape:
                                          opts.graphtape_redact_fields),
             fsync=opts.graphtape_fsync,
             drop_unplayed=opts.graphtape_drop_unplayed,
+            blob_threshold=opts.graphtape_blob_threshold,
         )
 
     def reopen(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from graphtape.cassettes.blobs import BLOB_KEY, BlobStore
 from graphtape.cassettes.errors import CassetteFormatError
 from graphtape.cassettes.findings import Finding
 from graphtape.cassettes.model import (
@@ -77,6 +78,12 @@ def _text_or_bytes(body: bytes) -> str | bytes:
         return body
 
 
+def _body_out(body: bytes, blobs: BlobStore | None) -> str | bytes | dict[str, Any]:
+    if blobs is not None and blobs.wants(body):
+        return {BLOB_KEY: blobs.put(body)}
+    return _text_or_bytes(body)
+
+
 def _header_value_out(value: str) -> str | bytes:
     # Header values that were not valid UTF-8 carry surrogate escapes (mitmproxy's
     # convention); YAML cannot hold those as text, so they become !!binary.
@@ -97,7 +104,8 @@ def _headers_out(headers: Headers) -> tuple[dict[str, list[str | bytes]], list[s
     return grouped, (None if flat == actual else actual)
 
 
-def interaction_to_data(interaction: Interaction) -> dict[str, Any]:
+def interaction_to_data(interaction: Interaction, blobs: BlobStore | None = None) -> dict[str, Any]:
+    """The YAML-ready mapping of one interaction; big bodies go to ``blobs`` when given."""
     req, resp, meta = interaction.request, interaction.response, interaction.meta
     req_headers, req_order = _headers_out(req.headers)
     resp_headers, resp_order = _headers_out(resp.headers)
@@ -121,25 +129,36 @@ def interaction_to_data(interaction: Interaction) -> dict[str, Any]:
             "method": req.method,
             "uri": req.uri,
             "headers": req_headers,
-            "body": _text_or_bytes(req.body) if req.body else None,
+            "body": _body_out(req.body, blobs) if req.body else None,
         },
         "response": {
             "status": {"code": resp.status_code, "message": resp.reason},
             "headers": resp_headers,
-            "body": {"string": _text_or_bytes(resp.body)},
+            "body": _response_body_out(resp.body, blobs),
         },
         "graphtape": gt,
     }
 
 
-def dump_cassette(cassette: Cassette) -> bytes:
-    """The cassette as YAML bytes; same cassette, same bytes."""
-    meta = {"format": GRAPHTAPE_FORMAT}
-    meta.update({k: v for k, v in cassette.meta.items() if k != "format"})
+def _response_body_out(body: bytes, blobs: BlobStore | None) -> dict[str, Any]:
+    out = _body_out(body, blobs)
+    return out if isinstance(out, dict) else {"string": out}
+
+
+def dump_cassette(cassette: Cassette, blobs: BlobStore | None = None) -> bytes:
+    """The cassette as YAML bytes; same cassette, same bytes.
+
+    With ``blobs``, bodies over its threshold are written to content-addressed files
+    and the cassette records the threshold, so a later save makes the same choice.
+    """
+    meta: dict[str, Any] = {"format": GRAPHTAPE_FORMAT}
+    meta.update({k: v for k, v in cassette.meta.items() if k not in ("format", "blob_threshold")})
+    if blobs is not None and blobs.threshold > 0:
+        meta["blob_threshold"] = blobs.threshold
     data = {
         "version": FORMAT_VERSION,
         "graphtape": meta,
-        "interactions": [interaction_to_data(i) for i in cassette.interactions],
+        "interactions": [interaction_to_data(i, blobs) for i in cassette.interactions],
     }
     text: str = yaml.dump(
         data,
@@ -159,8 +178,9 @@ def dump_cassette(cassette: Cassette) -> bytes:
 class _Reader:
     """Checks the loaded structure's shape; every error names the file and the key."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, blobs: BlobStore | None = None) -> None:
         self.source = source
+        self.blobs = blobs
 
     def fail(self, where: str, problem: str) -> CassetteFormatError:
         return CassetteFormatError(self.source, where, problem)
@@ -192,6 +212,10 @@ class _Reader:
             return value
         if isinstance(value, str):
             return value.encode("utf-8", "surrogateescape")
+        if isinstance(value, dict) and BLOB_KEY in value:
+            if self.blobs is None:
+                raise self.fail(where, "refers to a body file, but the cassette was not read from its folder")
+            return self.blobs.get(value[BLOB_KEY], f"{where}.{BLOB_KEY}")
         raise self.fail(where, f"expected a string or !!binary body, found {_kind(value)}")
 
     def headers(self, value: Any, order: Any, where: str) -> Headers:
@@ -243,8 +267,8 @@ _KNOWN_META = {"route", "route_template", "recorded_at", "findings", "digests",
                "request_header_order", "response_header_order"}
 
 
-def interaction_from_data(data: Any, where: str, source: str) -> Interaction:
-    r = _Reader(source)
+def interaction_from_data(data: Any, where: str, source: str, blobs: BlobStore | None = None) -> Interaction:
+    r = _Reader(source, blobs)
     item = r.mapping(data, where)
     req = r.mapping(r.key(item, "request", where), f"{where}.request")
     resp = r.mapping(r.key(item, "response", where), f"{where}.response")
@@ -259,7 +283,9 @@ def interaction_from_data(data: Any, where: str, source: str) -> Interaction:
     if not isinstance(message, str):
         raise r.fail(f"{where}.response.status.message", f"expected a string, found {_kind(message)}")
     body_field = resp.get("body")
-    if isinstance(body_field, dict):
+    if isinstance(body_field, dict) and BLOB_KEY in body_field:
+        resp_body = r.body(body_field, f"{where}.response.body")
+    elif isinstance(body_field, dict):
         resp_body = r.body(body_field.get("string"), f"{where}.response.body.string")
     else:
         resp_body = r.body(body_field, f"{where}.response.body")
@@ -304,8 +330,12 @@ def interaction_from_data(data: Any, where: str, source: str) -> Interaction:
     return Interaction(request=request, response=response, meta=meta)
 
 
-def parse_cassette(raw: bytes, source: str) -> Cassette:
-    """Parse cassette bytes (already read) from ``source`` (used in error messages)."""
+def parse_cassette(raw: bytes, source: str, blobs: BlobStore | None = None) -> Cassette:
+    """Parse cassette bytes (already read) from ``source`` (used in error messages).
+
+    ``blobs`` reads bodies kept in files beside the cassette; without it such a
+    cassette is an error.
+    """
     if len(raw) > MAX_CASSETTE_BYTES:
         raise CassetteFormatError(source, "", f"{len(raw)} bytes is over the {MAX_CASSETTE_BYTES}-byte limit "
                                   "(set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)")
@@ -322,7 +352,7 @@ def parse_cassette(raw: bytes, source: str) -> Cassette:
         raise CassetteFormatError(source, "", f"not a readable cassette: {exc}") from None
     except RecursionError:
         raise CassetteFormatError(source, "", "nesting too deep") from None
-    return _cassette_from_data(data, source)
+    return _cassette_from_data(data, source, blobs)
 
 
 def _refuse_alias_bombs(raw: bytes, source: str) -> None:
@@ -340,8 +370,8 @@ def _refuse_alias_bombs(raw: bytes, source: str) -> None:
         return  # the real load reports syntax errors with their line
 
 
-def _cassette_from_data(data: Any, source: str) -> Cassette:
-    r = _Reader(source)
+def _cassette_from_data(data: Any, source: str, blobs: BlobStore | None) -> Cassette:
+    r = _Reader(source, blobs)
     if data is None:
         raise r.fail("", "the file is empty")
     top = r.mapping(data, "(top level)")
@@ -357,7 +387,8 @@ def _cassette_from_data(data: Any, source: str) -> Cassette:
     items = r.key(top, "interactions", "")
     if not isinstance(items, list):
         raise r.fail("interactions", f"expected a list, found {_kind(items)}")
-    interactions = [interaction_from_data(item, f"interactions[{i}]", source) for i, item in enumerate(items)]
+    interactions = [interaction_from_data(item, f"interactions[{i}]", source, blobs)
+                    for i, item in enumerate(items)]
     return Cassette(interactions=interactions, meta=dict(meta))
 
 
@@ -376,4 +407,4 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
         raise CassetteFormatError(p, "", "is a folder, not a cassette file") from None
     except OSError as exc:
         raise CassetteFormatError(p, "", f"cannot be read: {exc.strerror or exc}") from None
-    return parse_cassette(raw, str(p))
+    return parse_cassette(raw, str(p), BlobStore(p))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
 from graphtape.cassettes.errors import CassetteLockedError
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.matching import InteractionIndex, MatchConfig, Nearest
@@ -31,6 +32,7 @@ class SessionSettings:
     redactor: Redactor = field(default_factory=Redactor)
     fsync: bool = True
     drop_unplayed: bool = False  # when keeping old interactions, drop those this run never played
+    blob_threshold: int = DEFAULT_BLOB_THRESHOLD  # bodies above this go to files beside the cassette; 0: inline
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ class TapeSession:
     def open(self) -> TapeSession:
         if self.plan.record:
             self.writer = CassetteWriter(self.path, keep_existing=self.plan.keep_existing,
-                                         delete_first=self.plan.delete_first, fsync=self.settings.fsync)
+                                         delete_first=self.plan.delete_first, fsync=self.settings.fsync,
+                                         blob_threshold=self.settings.blob_threshold)
             self.writer.open()
             self.recovery = self.writer.recovery
             existing = self.writer.base if self.plan.replay else []

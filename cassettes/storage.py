@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD, BlobStore
 from graphtape.cassettes.errors import CassetteFormatError, CassetteLockedError, CassetteWriteError
 from graphtape.cassettes.model import Cassette, Interaction
 from graphtape.cassettes.serialization import dump_cassette, interaction_from_data, interaction_to_data, load_cassette
@@ -76,8 +77,19 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise CassetteWriteError(f"{path}: cannot write cassette: {exc.strerror or exc}") from exc
 
 
-def save_cassette(path: Path, cassette: Cassette) -> None:
-    write_atomic(Path(path), dump_cassette(cassette))
+def save_cassette(path: Path, cassette: Cassette, blob_threshold: int | None = None) -> None:
+    """Write ``cassette`` atomically; bodies over ``blob_threshold`` go to files beside it.
+
+    Without a threshold the one the cassette was written with is kept (none: all inline).
+    Body files no longer referenced are removed afterwards.
+    """
+    path = Path(path)
+    if blob_threshold is None:
+        stored = cassette.meta.get("blob_threshold", 0)
+        blob_threshold = stored if isinstance(stored, int) and stored >= 0 else 0
+    blobs = BlobStore(path, blob_threshold)
+    write_atomic(path, dump_cassette(cassette, blobs))
+    blobs.prune(blobs.written)
 
 
 # ---------------------------------------------------------------- journal format
@@ -116,6 +128,7 @@ class RecoveryReport:
 def read_journal(path: Path) -> tuple[dict[str, Any], list[Interaction], int]:
     """Header, interactions and the size of an unreadable tail of a journal file."""
     raw = path.read_bytes()
+    blobs = BlobStore(path.with_name(path.name.removesuffix(".journal")))
     header: dict[str, Any] = {}
     interactions: list[Interaction] = []
     offset = 0
@@ -130,7 +143,7 @@ def read_journal(path: Path) -> tuple[dict[str, Any], list[Interaction], int]:
             header = entry
         elif "interaction" in entry:
             try:
-                interactions.append(interaction_from_data(entry["interaction"], f"line {lineno}", str(path)))
+                interactions.append(interaction_from_data(entry["interaction"], f"line {lineno}", str(path), blobs))
             except CassetteFormatError:
                 break
         offset += len(line)
@@ -151,7 +164,9 @@ def recover_journal(cassette_path: Path) -> RecoveryReport | None:
             base, meta = existing.interactions, existing.meta
         elif isinstance(header.get("meta"), dict):
             meta = header["meta"]
-        save_cassette(cassette_path, Cassette(interactions=base + recovered, meta=meta))
+        threshold = header.get("blob_threshold")
+        save_cassette(cassette_path, Cassette(interactions=base + recovered, meta=meta),
+                      threshold if isinstance(threshold, int) else None)
     jpath.unlink()
     _fsync_dir(jpath.parent)
     return RecoveryReport(recovered=len(recovered), dropped_bytes=dropped)
@@ -208,8 +223,10 @@ class CassetteWriter:
     """
 
     def __init__(self, path: Path, *, keep_existing: bool, delete_first: bool = False,
-                 meta: dict[str, Any] | None = None, fsync: bool = True) -> None:
+                 meta: dict[str, Any] | None = None, fsync: bool = True,
+                 blob_threshold: int = DEFAULT_BLOB_THRESHOLD) -> None:
         self.path = Path(path)
+        self.blobs = BlobStore(self.path, blob_threshold, fsync)
         self.keep_existing = keep_existing
         self.delete_first = delete_first
         self.replace = not keep_existing
@@ -236,6 +253,7 @@ class CassetteWriter:
             self.recovery = recover_journal(self.path)
             if self.delete_first:
                 self.path.unlink(missing_ok=True)
+                self.blobs.prune(set())
             if self.keep_existing and self.path.exists():
                 existing = load_cassette(self.path)
                 self.base = existing.interactions
@@ -244,7 +262,8 @@ class CassetteWriter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(jpath, "ab")
             header = {"journal": JOURNAL_VERSION, "base": "replace" if self.replace else "append",
-                      "pid": os.getpid(), "started": time.time(), "meta": self.meta}
+                      "pid": os.getpid(), "started": time.time(), "meta": self.meta,
+                      "blob_threshold": self.blobs.threshold}
             self._fh.write(_journal_line(header))
             self._fh.flush()
             os.fsync(self._fh.fileno())
@@ -269,7 +288,7 @@ class CassetteWriter:
                 self._fh = None
             with self._recorded_lock:
                 interactions = self.base + self.recorded
-            save_cassette(self.path, Cassette(interactions=interactions, meta=self.meta))
+            save_cassette(self.path, Cassette(interactions=interactions, meta=self.meta), self.blobs.threshold)
             try:
                 journal_path(self.path).unlink()
             except FileNotFoundError:
@@ -324,7 +343,8 @@ class CassetteWriter:
         try:
             if self._failed is not None:
                 raise self._failed
-            data = b"".join(_journal_line({"interaction": interaction_to_data(i)}) for i, _ in entries)
+            # Big bodies are written (and fsync'd) as blob files first; the journal line refers to them.
+            data = b"".join(_journal_line({"interaction": interaction_to_data(i, self.blobs)}) for i, _ in entries)
             self._fh.write(data)
             self._fh.flush()
             if self.fsync:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
 from graphtape.cassettes.matching import Exhausted
 from graphtape.cassettes.record_modes import RecordMode
 from graphtape.cli.server import ServerSpec, StartupError, run_server
@@ -131,11 +132,15 @@ def simulate(host: str, port: int, verbose: bool) -> None:
                                       "(delete first).")
 @click.option("--scope", type=click.Choice(["attachments", "all"]), default="attachments", show_default=True,
               help="attachments: record attachment-creating calls, pass the rest through; all: record all.")
+@click.option("--blob-threshold", type=click.IntRange(min=0), default=DEFAULT_BLOB_THRESHOLD, show_default=True,
+              help="Bodies larger than this many bytes go to content-addressed files beside the cassette "
+                   "(such cassettes are graphtape's own, not loadable by VCR.py); 0 keeps every body inline.")
 @_tape_options
 def record(cassette: Path, upstream: str, host: str, port: int, mode: str, confdir: str | None, verbose: bool,
-           record_mode: str, scope: str, **kw: Any) -> None:
+           record_mode: str, scope: str, blob_threshold: int, **kw: Any) -> None:
     """Proxy to the upstream, validating and recording attachment calls into CASSETTE."""
     settings = _tape_settings(cassette, record_mode, scope, kw)
+    settings["graphtape_blob_threshold"] = blob_threshold
     target = "forward proxy" if mode == "forward" else f"upstream {upstream}"
     _run_tape("recorder", _mode_spec(mode, upstream), host, port, settings, confdir, verbose, kw["strict"],
               f"{target}, cassette {cassette}, record mode {record_mode}")

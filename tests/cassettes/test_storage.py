@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.cassettes.errors import CassetteLockedError, CassetteWriteError
+from graphtape.cassettes.errors import CassetteFormatError, CassetteLockedError, CassetteWriteError
 from graphtape.cassettes.model import Cassette, Headers, Interaction, Request, Response
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cassettes.storage import CassetteWriter, journal_path, read_journal, recover_journal, save_cassette
@@ -101,3 +101,46 @@ def test_write_failure_reaches_the_caller(tmp_path: Path) -> None:
         writer.append(_it(2))
     writer._fh = None
     writer.close()
+
+
+def test_big_bodies_go_to_content_addressed_files(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    big = bytes(range(256)) * 8192  # 2 MiB, not UTF-8
+    it = Interaction(Request("PUT", "https://x/up", Headers(), big), Response(200, "OK", Headers(), big))
+    writer = CassetteWriter(path, keep_existing=False, blob_threshold=1024 * 1024)
+    writer.open()
+    writer.append(it)
+    writer.append(_it(1))
+    writer.close()
+    text = path.read_text()
+    assert "graphtape_blob" in text and len(text) < 10_000
+    files = list((tmp_path / "big.blobs").iterdir())
+    assert len(files) == 1  # request and response share one content-addressed file
+    loaded = load_cassette(path)
+    assert loaded.interactions[0].request.body == big and loaded.interactions[0].response.body == big
+    before = path.read_bytes()
+    save_cassette(path, loaded)
+    assert path.read_bytes() == before  # load then save: same bytes, same threshold
+    files[0].write_bytes(b"tampered" + big[8:])
+    with pytest.raises(CassetteFormatError, match="does not match its digest"):
+        load_cassette(path)
+
+
+def test_blob_reference_cannot_point_outside(tmp_path: Path) -> None:
+    path = tmp_path / "evil.yaml"
+    path.write_text(
+        "version: 1\ninteractions:\n- request: {method: GET, uri: 'https://x/', body: null}\n"
+        "  response:\n    status: {code: 200}\n    body:\n      graphtape_blob: {digest: 'sha256:../../etc/passwd',"
+        " size: 1, path: /etc/passwd}\n")
+    with pytest.raises(CassetteFormatError, match="sha256"):
+        load_cassette(path)
+
+
+def test_re_recording_prunes_unreferenced_body_files(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    w = CassetteWriter(path, keep_existing=False, blob_threshold=10)
+    w.open(); w.append(Interaction(Request("POST", "https://x/", Headers(), b"a" * 100), Response(201))); w.close()
+    w = CassetteWriter(path, keep_existing=False, blob_threshold=10)
+    w.open(); w.append(Interaction(Request("POST", "https://x/", Headers(), b"b" * 100), Response(201))); w.close()
+    assert len(list((tmp_path / "c.blobs").iterdir())) == 1
+    assert load_cassette(path).interactions[0].request.body == b"b" * 100
