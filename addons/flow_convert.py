@@ -15,7 +15,9 @@ from graphtape.cassettes.model import Headers, Request, Response
 __all__ = ["request_from_flow", "response_from_flow", "to_mitmproxy_response", "graph_error",
            "GRAPH_JSON_CONTENT_TYPE", "MISS_STATUS", "RECORD_FAILURE_STATUS"]
 
-GRAPH_JSON_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+GRAPH_JSON_CONTENT_TYPE = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+)
 
 # Statuses no Graph answer uses, so a client (or its retry handler, which retries
 # 429/503/504) never mistakes graphtape's own answers for Graph's.

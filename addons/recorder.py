@@ -20,7 +20,7 @@ from graphtape.addons.graph_routes import RouteMatch
 from graphtape.addons.graph_validation import validate_request, validate_response
 from graphtape.addons.scope import in_scope, route_of
 from graphtape.addons.tape import Tape
-from graphtape.cassettes.encoding import decode_body
+from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.model import Interaction, InteractionMeta
@@ -28,14 +28,6 @@ from graphtape.cassettes.model import Interaction, InteractionMeta
 __all__ = ["Recorder", "findings_comment"]
 
 logger = logging.getLogger("graphtape")
-
-def _decoded(body: bytes, encoding: str | None, where: str) -> tuple[bytes, list[Finding]]:
-    try:
-        return decode_body(body, encoding), []
-    except ValueError as exc:
-        return b"", [Finding(Severity.ERROR, "undecodable-body", where, "$body", "a body matching its "
-                             "Content-Encoding", encoding or "", str(exc))]
-
 
 def findings_comment(findings: list[Finding]) -> str:
     return "\n".join(str(f) for f in findings)
@@ -56,8 +48,8 @@ class Recorder:
         if not in_scope(ctx.options.graphtape_scope, route):
             session.count("passed_through")
             return
-        body, findings = _decoded(flow.request.raw_content or b"", flow.request.headers.get("content-encoding"),
-                                  "request")
+        body, findings = decode_for_validation(flow.request.raw_content or b"",
+                                               flow.request.headers.get("content-encoding"), "request")
         if not findings:
             findings = validate_request(route, flow.request.method, _plain_headers(flow.request.headers), body)
         self._pending[flow.id] = {"route": route, "request_findings": findings, "request_body": body}
@@ -68,8 +60,8 @@ class Recorder:
         if session is None or state is None or flow.response is None:
             return
         route: RouteMatch | None = state["route"]
-        body, resp_findings = _decoded(flow.response.raw_content or b"",
-                                       flow.response.headers.get("content-encoding"), "response")
+        body, resp_findings = decode_for_validation(flow.response.raw_content or b"",
+                                                    flow.response.headers.get("content-encoding"), "response")
         if not resp_findings:
             resp_findings = validate_response(route, flow.response.status_code,
                                               _plain_headers(flow.response.headers), body, state["request_body"])

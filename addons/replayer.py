@@ -66,6 +66,7 @@ def miss_response(miss: Miss, cassette: str, client_request_id: str | None) -> h
         extra["nearest"] = {"index": miss.nearest.index, "method": rec.method, "uri": rec.uri,
                             "differences": miss.nearest.differences}
     else:
-        message = f"graphtape: no recorded interaction in {cassette} matches {req.method} {req.uri}; the cassette is empty."
+        message = (f"graphtape: no recorded interaction in {cassette} matches {req.method} {req.uri}; "
+                   "the cassette is empty.")
     return graph_error(MISS_STATUS, "graphtapeCassetteMiss", message, reason="Graphtape Cassette Miss",
                        client_request_id=client_request_id, details=details, extra=extra)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import zlib
 
-__all__ = ["decode_body", "MAX_DECODED_BYTES"]
+from graphtape.cassettes.findings import Finding, Severity
+
+__all__ = ["decode_body", "decode_for_validation", "MAX_DECODED_BYTES"]
 
 # A compressed body is never inflated past this: a zip bomb must not take the proxy down.
 MAX_DECODED_BYTES = 64 * 1024 * 1024
@@ -58,3 +60,12 @@ def decode_body(body: bytes, content_encoding: str | None) -> bytes:
     return body
 
 
+
+
+def decode_for_validation(body: bytes, content_encoding: str | None, where: str) -> tuple[bytes, list[Finding]]:
+    """The decoded body to validate, or no body and the finding that says why it cannot be decoded."""
+    try:
+        return decode_body(body, content_encoding), []
+    except ValueError as exc:
+        return b"", [Finding(Severity.ERROR, "undecodable-body", where, "$body",
+                             "a body matching its Content-Encoding", content_encoding or "", str(exc))]

@@ -23,7 +23,8 @@ from urllib.parse import quote, unquote, urlsplit
 from graphtape.cassettes.encoding import decode_body
 from graphtape.cassettes.model import Interaction, Request
 
-__all__ = ["Exhausted", "MatchConfig", "RequestKey", "request_key", "InteractionIndex", "Nearest", "describe_differences"]
+__all__ = ["Exhausted", "MatchConfig", "RequestKey", "request_key", "InteractionIndex", "Nearest",
+           "describe_differences", "canonical_body"]
 
 
 class Exhausted(str, enum.Enum):

@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD, BlobStore
 from graphtape.cassettes.errors import CassetteFormatError, CassetteLockedError, CassetteWriteError

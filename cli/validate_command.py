@@ -10,9 +10,9 @@ import click
 
 from graphtape.addons.graph_routes import match_route
 from graphtape.addons.graph_validation import validate_request, validate_response
-from graphtape.cassettes.encoding import decode_body
+from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteFormatError
-from graphtape.cassettes.findings import Finding, Severity
+from graphtape.cassettes.findings import Finding
 from graphtape.cassettes.model import Interaction
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cli.http_documents import parse_http_document
@@ -24,22 +24,14 @@ DEFAULT_BODY_ROUTE = "/v1.0/me/messages/{message-id}/attachments"
 _CASSETTE_SUFFIXES = {".yaml", ".yml"}
 
 
-def _decoded(body: bytes, encoding: str | None, where: str) -> tuple[bytes, list[Finding]]:
-    try:
-        return decode_body(body, encoding), []
-    except ValueError as exc:
-        return b"", [Finding(Severity.ERROR, "undecodable-body", where, "$body", "a body matching its "
-                             "Content-Encoding", encoding or "", str(exc))]
-
-
 def validate_interaction(interaction: Interaction) -> list[Finding]:
     """Fresh findings for a recorded interaction (the schema may be newer than the recording)."""
     req, resp = interaction.request, interaction.response
     route = match_route(req.method, urlsplit(req.uri).path)
-    req_body, findings = _decoded(req.body, req.headers.get("content-encoding"), "request")
+    req_body, findings = decode_for_validation(req.body, req.headers.get("content-encoding"), "request")
     if not findings:
         findings = validate_request(route, req.method, req.headers.as_dict(), req_body)
-    resp_body, resp_findings = _decoded(resp.body, resp.headers.get("content-encoding"), "response")
+    resp_body, resp_findings = decode_for_validation(resp.body, resp.headers.get("content-encoding"), "response")
     if not resp_findings:
         resp_findings = validate_response(route, resp.status_code, resp.headers.as_dict(), resp_body, req_body)
     return list(findings) + list(resp_findings)
