@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from graphtape.addons.graph_routes import Operation, match_path
 from graphtape.addons.upload_ranges import (
     MAX_CHUNK_BYTES,
     ContentRange,
@@ -31,9 +32,9 @@ from graphtape.addons.upload_ranges import (
 )
 from graphtape.addons.upload_urls import match_upload_url, session_key
 from graphtape.cassettes.findings import Finding, Severity
-from graphtape.cassettes.model import UPLOAD_SESSION_KEY
+from graphtape.cassettes.model import UPLOAD_SESSION_KEY, Interaction
 
-__all__ = ["META_KEY", "UploadLink", "UploadChecks", "parse_graph_datetime"]
+__all__ = ["META_KEY", "UploadLink", "UploadChecks", "check_recorded", "parse_graph_datetime"]
 
 # The key under an interaction's ``graphtape`` mapping that links it to its session.
 META_KEY = UPLOAD_SESSION_KEY
@@ -127,9 +128,11 @@ class UploadChecks:
             self._sessions[session_key(url)] = _Session(session_id, _declared_size(request_body), expires)
         return UploadLink(session_id)
 
-    def chunk_request(self, url: str, headers: Mapping[str, str], body_length: int
-                      ) -> tuple[UploadLink, list[Finding]]:
-        """Findings for a chunk PUT before it goes upstream; ``headers`` have lower-cased names."""
+    def chunk_request(self, url: str, headers: Mapping[str, str], body_length: int,
+                      now: datetime | None = None) -> tuple[UploadLink, list[Finding]]:
+        """Findings for a chunk PUT before it goes upstream; ``headers`` have lower-cased names.
+
+        ``now``: when it was sent (default: the clock's time)."""
         key = session_key(url)
         found = match_upload_url(url)
         findings: list[Finding] = []
@@ -159,7 +162,7 @@ class UploadChecks:
                     "this run, so the declared size and expiration cannot be checked"))
             index = session.chunks
             session.chunks += 1
-            findings.extend(self._session_findings(session, chunk))
+            findings.extend(self._session_findings(session, chunk, now or self._clock()))
         link = UploadLink(session.session_id, index, str(chunk) if chunk else headers.get("content-range"),
                           bool(chunk and chunk.is_last))
         return link, findings
@@ -182,9 +185,8 @@ class UploadChecks:
                                      "each chunk of an upload session must be under 4 MB"))
         return findings
 
-    def _session_findings(self, session: _Session, chunk: ContentRange | None) -> list[Finding]:
+    def _session_findings(self, session: _Session, chunk: ContentRange | None, now: datetime) -> list[Finding]:
         findings: list[Finding] = []
-        now = self._clock()
         if session.expires is not None and now >= session.expires:
             findings.append(_finding(
                 Severity.ERROR, "upload-session-expired", "request", "$session.expirationDateTime",
@@ -238,6 +240,23 @@ class UploadChecks:
         if status == 200:
             findings.extend(_progress_findings(body, data))
         return findings
+
+
+def check_recorded(checks: UploadChecks, interaction: Interaction) -> list[Finding] | None:
+    """Fresh findings for a recorded chunk PUT, judged against the sessions recorded before
+    it in the same cassette (its ``recorded_at`` stands in for the clock); None for any
+    other interaction. A recorded createUploadSession is learned on the way."""
+    req, resp = interaction.request, interaction.response
+    if req.method.upper() == "POST":
+        found = match_path(req.path)
+        if found is not None and found.route.operation is Operation.CREATE_UPLOAD_SESSION:
+            checks.session_created(req.body, resp.status_code, resp.body)
+        return None
+    if req.method.upper() != "PUT" or match_upload_url(req.uri) is None:
+        return None
+    when = parse_graph_datetime(interaction.meta.recorded_at)
+    link, findings = checks.chunk_request(req.uri, req.headers.as_dict(), len(req.body), when)
+    return findings + checks.chunk_response(req.uri, link, resp.status_code, resp.headers.as_dict(), resp.body)
 
 
 def _progress_findings(body: bytes, data: dict[str, Any] | None) -> list[Finding]:

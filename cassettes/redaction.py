@@ -169,4 +169,7 @@ class Redactor:
             body = self.redact_body(resp.body, resp.headers.get("content-type"))
         if headers is resp.headers and body is resp.body:
             return resp
+        if body is not resp.body and headers.get("content-length") is not None:
+            # A scrubbed body is shorter: a replayed answer must announce its real length.
+            headers = headers.replace("content-length", str(len(body)))
         return replace(resp, headers=headers, body=body)

@@ -176,3 +176,34 @@ def test_replay_offline_gives_identical_answers(recorded: dict[str, Any]) -> Non
     assert replayed == recorded["answers"]
     assert rep.returncode == 0, rep.stderr
     assert "misses       0" in rep.stdout
+
+
+def test_validate_finds_again_what_the_recorder_found(recorded: dict[str, Any]) -> None:
+    from graphtape.cli.validate_command import validate_paths
+
+    cases = validate_paths([recorded["cassette"]])
+    fresh = [[(f.code, f.severity) for f in case.findings] for case in cases]
+    kept = [[(f.code, f.severity) for f in i.meta.findings] for i in _interactions(recorded)]
+    assert fresh == kept
+    assert ("upload-range-overlap", Severity.ERROR) in fresh[8]
+
+
+def test_forward_mode_leaves_the_upload_url_alone(simulator: GraphtapeProcess, run_graphtape: Any,
+                                                  tmp_path: Path) -> None:
+    cassette = tmp_path / "forward.yaml"
+    rec = run_graphtape("record", "--cassette", str(cassette), "--mode", "forward", "--port", "0")
+    data = os.urandom(CHUNK + MiB)
+    with httpx.Client(proxy=rec.url, trust_env=False, timeout=60) as client:
+        created = _create(client, simulator.url, len(data), "forward.bin")
+        url = created.json()["uploadUrl"]
+        assert url.startswith(simulator.url + "/api/v2.0/")  # not rewritten: the proxy sees the PUTs anyway
+        assert "authtoken=fake-upload-token-" in url  # the client gets the real token, as from Graph
+        statuses = [_put(client, url, data, s, min(s + CHUNK, len(data)) - 1).status_code
+                    for s in range(0, len(data), CHUNK)]
+    assert statuses == [200, 201]
+    assert rec.stop() == 0
+    interactions = load_cassette(cassette).interactions
+    assert [i.request.method for i in interactions] == ["POST", "PUT", "PUT"]
+    assert [_link(i).get("chunk") for i in interactions] == [None, 0, 1]
+    assert SIMULATOR_TOKEN_PREFIX not in cassette.read_text()
+    assert [f for i in interactions for f in i.meta.findings] == []
