@@ -9,8 +9,9 @@ memory so they can be listed and read back.
 
 Room to grow: responses to a create pass through ``_present_created``, where drift
 variants (a renamed property, size as a string, 200 instead of 201...) can be
-applied; each route operation has its own handler in ``_handlers``, where upload
-sessions can be added.
+applied; each route operation has its own handler in ``_handlers``. Upload sessions
+(createUploadSession, then chunk PUTs to the upload URL, which carry no bearer token)
+are kept by ``upload_simulation``.
 """
 
 from __future__ import annotations
