@@ -9,8 +9,9 @@ memory so they can be listed and read back.
 
 Room to grow: responses to a create pass through ``_present_created``, where drift
 variants (a renamed property, size as a string, 200 instead of 201...) can be
-applied; each route operation has its own handler in ``_handlers``, where upload
-sessions can be added.
+applied; each route operation has its own handler in ``_handlers``. Upload sessions
+(createUploadSession, then chunk PUTs to the upload URL, which carry no bearer token)
+are kept by ``upload_simulation``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from graphtape.addons.graph_models import (
     READ_ONLY_PROPERTIES,
     AttachmentType,
     is_annotation,
+    type_info,
 )
 from graphtape.addons.graph_routes import (
     Operation,
@@ -41,6 +43,8 @@ from graphtape.addons.graph_routes import (
     unmatched_segment,
 )
 from graphtape.addons.graph_validation import RequestCheck, check_request, header_value
+from graphtape.addons.upload_simulation import ChunkAccepted, UploadSessions
+from graphtape.addons.upload_urls import UploadUrlMatch, match_upload_url, upload_path
 from graphtape.cassettes.findings import Finding, Severity
 
 __all__ = [
@@ -65,6 +69,8 @@ _UNREADABLE_JSON = (
     " payload is of valid JSON format."
 )
 _TOO_LARGE = "Maximum request length exceeded."
+# Where createUploadSession bodies carry the file's description (docs spell the first two ways).
+_SESSION_ITEM_KEYS = ("AttachmentItem", "attachmentItem", "attachmentInfo")
 # The Outlook id prefix ("AAMkA...") so generated ids look like the ones Graph sends.
 _OUTLOOK_ID_PREFIX = b"\x00\x03\x24\x00"
 
@@ -179,6 +185,7 @@ class GraphSimulation:
             Operation.CREATE: self._attachments_collection,
             Operation.CREATE_UPLOAD_SESSION: self._upload_session,
         }
+        self._uploads = UploadSessions()
 
     # --- entry point ---------------------------------------------------------------
 
@@ -193,8 +200,12 @@ class GraphSimulation:
             timestamp=self._now(),
         )
         try:
-            self._check_authorization(headers)
             verb = method.upper()
+            upload = match_upload_url(path_with_query)
+            if upload is not None:  # pre-authenticated by its authtoken: no bearer token
+                query = path_with_query.split("?", 1)[1] if "?" in path_with_query else ""
+                return self._upload_chunk(verb, upload, query, headers, body, exchange)
+            self._check_authorization(headers)
             match = match_path(path_with_query)
             if match is not None:
                 handler = self._handlers[match.route.operation]
@@ -240,7 +251,73 @@ class GraphSimulation:
     ) -> SimulatedResponse:
         if verb != "POST":
             raise self._method_not_allowed(verb, "POST")
-        raise _Rejection(501, "NotImplemented", "Upload sessions are not simulated.")
+        check = check_request(match, "POST", headers, body)
+        self._reject_like_graph(check, match, headers)
+        data = check.data or {}
+        item = next((data[k] for k in _SESSION_ITEM_KEYS if isinstance(data.get(k), dict)), None)
+        if item is None or not isinstance(item.get("size"), int):  # defensive: validation said it is there
+            raise _Rejection(400, "BadRequest", _UNREADABLE_JSON)
+        with self._lock:
+            session_id = self._id_factory()
+        session = self._uploads.open(session_id, item, item["size"], match, self._clock())
+        host = header_value(headers, "host")
+        # The URL points back at whoever answered (this simulator, as the client reached it).
+        origin = f"http://{host}" if host else self._base_url
+        pairs = self._canonical_segments(match)
+        user_id = pairs[0][1] or self._me_user_id
+        item_id = match.params.get(match.route.placeholders[-1], "")
+        path = upload_path(user_id, match.route.container, item_id, session_id)
+        answer = {
+            "@odata.context": f"{self._base_url}/{match.api_version}/$metadata#microsoft.graph.uploadSession",
+            "uploadUrl": f"{origin}{path}?authtoken={session.token}",
+            "expirationDateTime": session.expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "nextExpectedRanges": ["0-"],
+        }
+        return self._json(201, answer, exchange)
+
+    def _upload_chunk(
+        self,
+        verb: str,
+        upload: UploadUrlMatch,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        exchange: _Exchange,
+    ) -> SimulatedResponse:
+        if verb != "PUT":
+            raise self._method_not_allowed(verb, "PUT")
+        lowered = {str(k).lower(): v for k, v in headers.items()}
+        outcome = self._uploads.put(upload.session_id, query, lowered, body, self._clock())
+        if not isinstance(outcome, ChunkAccepted):
+            raise _Rejection(outcome.status, outcome.code, outcome.message)
+        session = outcome.session
+        if not outcome.complete:
+            progress = {
+                "expirationDateTime": session.expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "nextExpectedRanges": outcome.next_expected_ranges,
+            }
+            return self._json(200, progress, exchange)
+        return self._finish_upload(session.owner, session.declared, bytes(session.received), exchange)
+
+    def _finish_upload(
+        self, match: RouteMatch, declared: dict[str, Any], content: bytes, exchange: _Exchange
+    ) -> SimulatedResponse:
+        """The last chunk arrived: the file becomes an attachment; 201, Location, no body."""
+        type_name = "taskFileAttachment" if match.route.base_type == "attachmentBase" else "fileAttachment"
+        attachment_type = type_info(NAMESPACE + type_name, match.api_version)
+        assert attachment_type is not None
+        posted = {k: v for k, v in declared.items() if k not in ("attachmentType", "size")}
+        posted["contentBytes"] = base64.b64encode(content).decode("ascii")
+        with self._lock:
+            attachment_id = self._id_factory()
+        entity = self._entity(attachment_type, posted, attachment_id, exchange.timestamp)
+        key = self._collection_key(match)[:-1]  # the attachments collection, not createUploadSession
+        with self._lock:
+            self._collections.setdefault(key, {})[attachment_id] = entity
+        collection = match.path.rstrip("/").rsplit("/", 1)[0]
+        location = f"{self._base_url}{collection}/{quote(attachment_id, safe='=')}"
+        headers = [h for h in self._headers(exchange) if h[0] != "Content-Type"]
+        return SimulatedResponse(201, headers + [("Location", location), ("Content-Length", "0")], b"")
 
     def _attachment_item(
         self, verb: str, match: RouteMatch, attachment_id: str, exchange: _Exchange

@@ -519,6 +519,25 @@ def _check_attachment(
     return concrete
 
 
+def _check_session_file_size(report: _Report, data: dict[str, Any]) -> None:
+    """A file a direct POST could carry needs no upload session (Graph's docs: under 3 MB).
+
+    Messages and events only: To Do's docs offer sessions for files of any size."""
+    for key in ("AttachmentItem", "attachmentItem"):
+        item = data.get(key)
+        size = item.get("size") if isinstance(item, dict) else None
+        if isinstance(size, int) and not isinstance(size, bool) and 0 <= size < MAX_FILE_BYTES:
+            report.add(
+                "upload-session-small-file",
+                json_path((key, "size")),
+                f"at least {MAX_FILE_BYTES} bytes (3 MB) for an upload session",
+                f"{size} bytes",
+                "a file under 3 MB can be attached with one POST to the attachments collection",
+                Severity.INFO,
+            )
+            return
+
+
 def _check_body(
     report: _Report,
     match: RouteMatch,
@@ -540,6 +559,7 @@ def _check_body(
     if report.where == "request":
         model = upload_session_request_model(match.route.base_type)
         _validate_model(report, model, data, "createUploadSession parameters")
+        _check_session_file_size(report, data)
     else:
         _validate_model(report, UploadSession, data, "uploadSession")
     return None

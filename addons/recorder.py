@@ -16,10 +16,12 @@ from typing import Any
 from mitmproxy import ctx, http
 
 from graphtape.addons.flow_convert import RECORD_FAILURE_STATUS, graph_error, request_from_flow, response_from_flow
-from graphtape.addons.graph_routes import RouteMatch
+from graphtape.addons.graph_routes import Operation, RouteMatch
 from graphtape.addons.graph_validation import validate_request, validate_response
-from graphtape.addons.scope import in_scope, route_of
+from graphtape.addons.scope import in_scope, route_of, upload_chunk_of
 from graphtape.addons.tape import Tape
+from graphtape.addons.upload_checks import META_KEY, UploadChecks, UploadLink
+from graphtape.addons.upload_urls import UPLOAD_ROUTE_NAME, UPLOAD_ROUTE_TEMPLATE
 from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
 from graphtape.cassettes.findings import Finding, Severity
@@ -39,20 +41,28 @@ class Recorder:
         # Per-flow state between the request and response hooks. Kept here, not in
         # flow.metadata, so flows stay serialisable for `mitmdump -w`.
         self._pending: dict[str, dict[str, Any]] = {}
+        self.uploads = UploadChecks()  # upload sessions followed across their chunk PUTs
 
     def request(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
         if session is None or not session.plan.record or flow.response is not None:
             return
         route = route_of(flow.request.method, flow.request.url)
-        if not in_scope(ctx.options.graphtape_scope, route):
+        chunk = upload_chunk_of(flow.request.method, flow.request.url)
+        if chunk is None and not in_scope(ctx.options.graphtape_scope, route):
             session.count("passed_through")
             return
         body, findings = decode_for_validation(flow.request.raw_content or b"",
                                                flow.request.headers.get("content-encoding"), "request")
-        if not findings:
+        link: UploadLink | None = None
+        if chunk is not None:
+            link, chunk_findings = self.uploads.chunk_request(flow.request.url, _plain_headers(flow.request.headers),
+                                                              len(body))
+            findings = findings + chunk_findings
+        elif not findings:
             findings = validate_request(route, flow.request.method, _plain_headers(flow.request.headers), body)
-        self._pending[flow.id] = {"route": route, "request_findings": findings, "request_body": body}
+        self._pending[flow.id] = {"route": route, "request_findings": findings, "request_body": body,
+                                  "upload": link, "url": flow.request.url}
 
     async def response(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
@@ -62,18 +72,27 @@ class Recorder:
         route: RouteMatch | None = state["route"]
         body, resp_findings = decode_for_validation(flow.response.raw_content or b"",
                                                     flow.response.headers.get("content-encoding"), "response")
-        if not resp_findings:
+        link: UploadLink | None = state["upload"]
+        if link is not None:
+            resp_findings += self.uploads.chunk_response(state["url"], link, flow.response.status_code,
+                                                         _plain_headers(flow.response.headers), body)
+        elif not resp_findings:
             resp_findings = validate_response(route, flow.response.status_code,
                                               _plain_headers(flow.response.headers), body, state["request_body"])
+            if route is not None and route.route.operation is Operation.CREATE_UPLOAD_SESSION:
+                link = self.uploads.session_created(state["request_body"], flow.response.status_code, body)
         findings = list(state["request_findings"]) + list(resp_findings)
+        route_name = route.route.name if route else (UPLOAD_ROUTE_NAME if state["upload"] else None)
+        template = route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if state["upload"] else None)
         interaction = Interaction(
             request=session.redact(request_from_flow(flow)),
             response=session.settings.redactor.response(response_from_flow(flow)),
             meta=InteractionMeta(
-                route=route.route.name if route else None,
-                route_template=route.route.template if route else None,
+                route=route_name,
+                route_template=template,
                 recorded_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                 findings=tuple(findings),
+                extra=((META_KEY, link.to_meta()),) if link is not None else (),
             ),
         )
         try:

@@ -14,7 +14,7 @@ import logging
 from mitmproxy import ctx, http
 
 from graphtape.addons.flow_convert import MISS_STATUS, graph_error, request_from_flow, to_mitmproxy_response
-from graphtape.addons.scope import in_scope, route_of
+from graphtape.addons.scope import in_scope, route_of, upload_chunk_of
 from graphtape.addons.tape import Tape
 from graphtape.cassettes.session import Miss
 
@@ -41,7 +41,8 @@ class Replayer:
             return
         if session.plan.record:
             # new_episodes: the request goes upstream; the recorder keeps it if in scope.
-            if not in_scope(ctx.options.graphtape_scope, route_of(flow.request.method, flow.request.url)):
+            if (not in_scope(ctx.options.graphtape_scope, route_of(flow.request.method, flow.request.url))
+                    and upload_chunk_of(flow.request.method, flow.request.url) is None):
                 session.count("passed_through")
             return
         miss = session.miss(request)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from graphtape.addons.graph_routes import RouteMatch, match_route
+from graphtape.addons.upload_urls import UploadUrlMatch, match_upload_url
 
-__all__ = ["route_of", "in_scope"]
+__all__ = ["route_of", "in_scope", "upload_chunk_of"]
 
 
 def route_of(method: str, url: str) -> RouteMatch | None:
@@ -15,3 +16,8 @@ def route_of(method: str, url: str) -> RouteMatch | None:
 
 def in_scope(scope: str, route: RouteMatch | None) -> bool:
     return scope == "all" or route is not None
+
+
+def upload_chunk_of(method: str, url: str) -> UploadUrlMatch | None:
+    """A chunk PUT to an upload session's URL: part of attachment traffic, so in scope too."""
+    return match_upload_url(url) if method.upper() == "PUT" else None

@@ -31,12 +31,18 @@ class Simulator:
     def configure(self, updated: set[str]) -> None:
         if "graphtape_simulate" in updated and ctx.options.graphtape_simulate:
             require_lazy_connections()
+            # Upload URLs point back at the host the client used; mitmproxy's reverse
+            # mode would otherwise rewrite Host to its (never contacted) target.
+            if not ctx.options.keep_host_header:
+                ctx.options.update(keep_host_header=True)
 
     def request(self, flow: http.HTTPFlow) -> None:
         if not ctx.options.graphtape_simulate or flow.response is not None:
             return
         req = flow.request
         headers = {k.lower(): v for k, v in req.headers.items()}
+        if req.host_header and "host" not in headers:  # HTTP/2 carries it as :authority
+            headers["host"] = req.host_header
         path = req.path  # path with query, as the client sent it
         result = self.simulation.handle(req.method, path, headers, req.get_content(strict=False) or b"")
         now = time.time()

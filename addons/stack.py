@@ -9,12 +9,13 @@ from graphtape.addons.recorder import Recorder
 from graphtape.addons.replayer import Replayer
 from graphtape.addons.simulator import Simulator
 from graphtape.addons.tape import Tape
+from graphtape.addons.upload_routing import UploadUrlRouting
 
 __all__ = ["GraphtapeStack", "build_stack"]
 
 
 class GraphtapeStack:
-    """Tape (options + cassette session), Replayer, Recorder, Simulator.
+    """Tape (options + cassette session), Replayer, Recorder, Simulator, UploadUrlRouting.
 
     The replayer answers first; the recorder validates what is left before it goes
     upstream (or to the simulator, when ``graphtape_simulate`` is on) and records
@@ -26,10 +27,12 @@ class GraphtapeStack:
         self.replayer = Replayer(self.tape)
         self.recorder = Recorder(self.tape)
         self.simulator = Simulator(simulation)
+        # Last, so it rewrites an uploadUrl after the recorder kept the upstream's.
+        self.upload_routing = UploadUrlRouting(self.tape)
 
     @property
     def addons(self) -> list[Any]:
-        return [self.tape, self.replayer, self.recorder, self.simulator]
+        return [self.tape, self.replayer, self.recorder, self.simulator, self.upload_routing]
 
 
 def build_stack(simulation: GraphSimulation | None = None) -> GraphtapeStack:

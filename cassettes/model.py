@@ -15,7 +15,12 @@ from urllib.parse import urlsplit
 
 from graphtape.cassettes.findings import Finding
 
-__all__ = ["Headers", "Request", "Response", "InteractionMeta", "Interaction", "Cassette", "body_digest"]
+__all__ = ["Headers", "Request", "Response", "InteractionMeta", "Interaction", "Cassette", "body_digest",
+           "UPLOAD_SESSION_KEY"]
+
+# The ``graphtape`` key (kept in InteractionMeta.extra) linking an interaction to its upload
+# session: ``{session, step: create|chunk, chunk, range}``.
+UPLOAD_SESSION_KEY = "upload_session"
 
 HeaderPairs = tuple[tuple[str, str], ...]
 
@@ -104,7 +109,13 @@ class InteractionMeta:
     recorded_at: str | None = None
     findings: tuple[Finding, ...] = ()
     # Keys graphtape does not know (written by a newer version): kept, written back.
+    # Also carries UPLOAD_SESSION_KEY.
     extra: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def is_upload_chunk(self) -> bool:
+        return any(k == UPLOAD_SESSION_KEY and isinstance(v, dict) and v.get("step") == "chunk"
+                   for k, v in self.extra)
 
 
 @dataclass(frozen=True, slots=True)

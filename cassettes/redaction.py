@@ -93,7 +93,7 @@ class Redactor:
 
     def redact_body(self, body: bytes, content_type: str | None) -> bytes:
         """Scrub secret fields in JSON and form bodies; other bodies are returned as they are."""
-        if not body or not self.body_fields:
+        if not body or not (self.body_fields or self.query_params):
             return body
         ctype = (content_type or "").lower()
         if "x-www-form-urlencoded" in ctype:
@@ -104,9 +104,11 @@ class Redactor:
         return body
 
     def _redact_json(self, body: bytes) -> bytes:
-        # Cheap pre-check: no field name present, nothing to parse.
+        # Cheap pre-check: no field name and no token parameter present, nothing to parse.
         lowered = body.lower()
-        if not any(f.encode() in lowered for f in self.body_fields):
+        if not any(f.encode() in lowered for f in self.body_fields) and not any(
+            f"{q}=".encode() in lowered for q in self.query_params
+        ):
             return body
         try:
             data = json.loads(body)
@@ -132,6 +134,11 @@ class Redactor:
         if isinstance(node, list):
             results = [self._scrub(v) for v in node]
             return [r for r, _ in results], any(c for _, c in results)
+        if isinstance(node, str) and "://" in node and "?" in node:
+            # A URL handed to the client (an upload session's uploadUrl) carries its token in
+            # the query: scrub it as a request URI is scrubbed, so it still names the same path.
+            scrubbed = self.redact_uri(node)
+            return scrubbed, scrubbed != node
         return node, False
 
     def _redact_form(self, body: bytes) -> bytes:
@@ -162,4 +169,7 @@ class Redactor:
             body = self.redact_body(resp.body, resp.headers.get("content-type"))
         if headers is resp.headers and body is resp.body:
             return resp
+        if body is not resp.body and headers.get("content-length") is not None:
+            # A scrubbed body is shorter: a replayed answer must announce its real length.
+            headers = headers.replace("content-length", str(len(body)))
         return replace(resp, headers=headers, body=body)

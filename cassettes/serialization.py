@@ -78,8 +78,9 @@ def _text_or_bytes(body: bytes) -> str | bytes:
         return body
 
 
-def _body_out(body: bytes, blobs: BlobStore | None) -> str | bytes | dict[str, Any]:
-    if blobs is not None and blobs.wants(body):
+def _body_out(body: bytes, blobs: BlobStore | None, always: bool = False) -> str | bytes | dict[str, Any]:
+    """``always``: to a body file whatever its size (upload chunks), unless the store inlines everything."""
+    if blobs is not None and (blobs.wants(body) or (always and blobs.threshold > 0)):
         return {BLOB_KEY: blobs.put(body)}
     return _text_or_bytes(body)
 
@@ -129,7 +130,7 @@ def interaction_to_data(interaction: Interaction, blobs: BlobStore | None = None
             "method": req.method,
             "uri": req.uri,
             "headers": req_headers,
-            "body": _body_out(req.body, blobs) if req.body else None,
+            "body": _body_out(req.body, blobs, meta.is_upload_chunk) if req.body else None,
         },
         "response": {
             "status": {"code": resp.status_code, "message": resp.reason},

@@ -10,6 +10,7 @@ import click
 
 from graphtape.addons.graph_routes import match_route
 from graphtape.addons.graph_validation import validate_request, validate_response
+from graphtape.addons.upload_checks import UploadChecks, check_recorded
 from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteFormatError
 from graphtape.cassettes.findings import Finding
@@ -39,9 +40,14 @@ def validate_interaction(interaction: Interaction) -> list[Finding]:
 
 def _cassette_cases(path: Path) -> list[ReportCase]:
     cassette = load_cassette(path)
-    return [ReportCase(str(path), f"interactions[{i}] {it.request.method} {urlsplit(it.request.uri).path}",
-                       validate_interaction(it))
-            for i, it in enumerate(cassette.interactions)]
+    uploads = UploadChecks()  # chunk PUTs are judged against the sessions recorded before them
+    cases: list[ReportCase] = []
+    for i, it in enumerate(cassette.interactions):
+        chunk_findings = check_recorded(uploads, it)
+        findings = validate_interaction(it) if chunk_findings is None else chunk_findings
+        cases.append(ReportCase(str(path), f"interactions[{i}] {it.request.method} {urlsplit(it.request.uri).path}",
+                                findings))
+    return cases
 
 
 def _document_cases(path: Path, text: str) -> list[ReportCase]:

@@ -85,7 +85,11 @@ STATUS_CASES: list[tuple[str, str, str, dict[str, str], Any, int, str | None]] =
     ("delete-collection", "DELETE", MESSAGE, AUTH, b"", 405, "MethodNotAllowed"),
     ("patch-item", "PATCH", MESSAGE + "/AAMkAtt%3D", AUTH, FILE, 405, "MethodNotAllowed"),
     ("missing-item", "GET", MESSAGE + "/AAMkAtt%3D", AUTH, b"", 404, "ErrorItemNotFound"),
-    ("upload-session", "POST", "/v1.0/me/messages/m1/attachments/createUploadSession", AUTH, {"AttachmentItem": {"attachmentType": "file", "name": "a", "size": 5}}, 501, "NotImplemented"),
+    ("upload-session", "POST", "/v1.0/me/messages/m1/attachments/createUploadSession", AUTH, {"AttachmentItem": {"attachmentType": "file", "name": "a", "size": 5}}, 201, None),
+    ("upload-session-bad-size", "POST", "/v1.0/me/messages/m1/attachments/createUploadSession", AUTH, {"AttachmentItem": {"attachmentType": "file", "name": "a", "size": "5"}}, 400, "RequestBodyRead"),
+    ("upload-session-get", "GET", "/v1.0/me/messages/m1/attachments/createUploadSession", AUTH, b"", 405, "MethodNotAllowed"),
+    ("chunk-unknown-session", "PUT", "/api/v2.0/Users('u')/Messages('m')/AttachmentSessions('nope')?authtoken=fake", {"Content-Range": "bytes 0-0/1"}, b"x", 404, "ErrorItemNotFound"),
+    ("chunk-post", "POST", "/api/v2.0/Users('u')/Messages('m')/AttachmentSessions('nope')?authtoken=fake", {}, b"x", 405, "MethodNotAllowed"),
     ("other-path", "GET", "/v1.0/me/drive/root", AUTH, b"", 400, "BadRequest"),
     ("other-version", "POST", "/v2.0/me/messages/m1/attachments", AUTH, FILE, 400, "BadRequest"),
 ]

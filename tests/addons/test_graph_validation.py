@@ -484,3 +484,14 @@ def test_parse_json_body() -> None:
     assert parse_json_body(b'{"a": 1}') == ({"a": 1}, None)
     assert parse_json_body(b"")[1] == "empty body"
     assert "UTF-8" in (parse_json_body(b"\xff")[1] or "")
+
+
+@pytest.mark.parametrize(("path", "body", "expected"), [
+    (UPLOAD_V1, {"AttachmentItem": {"attachmentType": "file", "name": "a.pdf", "size": 1024}},
+     [("upload-session-small-file", "$.AttachmentItem.size", Severity.INFO)]),
+    (UPLOAD_V1, {"AttachmentItem": {"attachmentType": "file", "name": "a.pdf", "size": 3 * 1024 * 1024}}, []),
+    (TODO_UPLOAD_V1, {"attachmentInfo": {"attachmentType": "file", "name": "a.pdf", "size": 1024}}, []),
+], ids=["small-message-file", "3-MiB", "todo-any-size"])
+def test_upload_session_for_a_small_file_is_noted(path: str, body: Any, expected: list[Any]) -> None:
+    findings = validate_request(_route(path), "POST", JSON, _body(body))
+    assert [(f.code, f.path, f.severity) for f in findings] == expected

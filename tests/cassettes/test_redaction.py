@@ -63,3 +63,21 @@ def test_redaction_is_idempotent() -> None:
     req = Request("POST", "https://x/y?sig=1", Headers((("Authorization", "Bearer t"),)), b'{"password":"p"}')
     once = r.request(req)
     assert r.request(once) == once
+
+
+@pytest.mark.parametrize("body, expected_url", [
+    ({"uploadUrl": "https://outlook.office.com/api/v2.0/Users('u')/AttachmentSessions('s')?authtoken=fake-1"},
+     "https://outlook.office.com/api/v2.0/Users('u')/AttachmentSessions('s')?authtoken=REDACTED"),
+    ({"nested": [{"href": "https://x/y?sig=fake-2&keep=1"}]}, "https://x/y?sig=REDACTED&keep=1"),
+])
+def test_urls_in_json_responses_lose_their_tokens_and_the_length_follows(body: dict, expected_url: str) -> None:
+    raw = json.dumps(body).encode()
+    resp = Redactor().response(Response(201, "Created", Headers((("Content-Length", str(len(raw))),)), raw))
+    assert b"fake-" not in resp.body
+    assert expected_url in resp.body.decode()
+    assert resp.headers.get("content-length") == str(len(resp.body))
+
+
+def test_urls_without_token_parameters_keep_their_bytes() -> None:
+    body = b'{"uploadUrl": "https://x/y?keep=1", "note": "authtoken= is only mentioned"}'
+    assert Redactor().redact_body(body, "application/json") is body

@@ -110,3 +110,26 @@ def test_load_cassette_reads_a_file(tmp_path: Path) -> None:
     assert len(load_cassette(path)) == 1
     with pytest.raises(CassetteFormatError, match="folder"):
         load_cassette(tmp_path)
+
+
+@pytest.mark.parametrize(("step", "threshold", "in_file"), [
+    ("chunk", 1024 * 1024, True),  # an upload chunk goes to a body file whatever its size
+    ("create", 1024 * 1024, False),  # other small bodies stay inline
+    ("chunk", 0, False),  # 0: the user asked for every body inline
+], ids=["chunk", "not-a-chunk", "inline-asked"])
+def test_upload_chunk_bodies_go_to_body_files(tmp_path: Path, step: str, threshold: int, in_file: bool) -> None:
+    from graphtape.cassettes.blobs import BlobStore
+    from graphtape.cassettes.model import UPLOAD_SESSION_KEY
+
+    chunk = bytes(range(256)) * 4  # 1 KiB of binary, far under the threshold
+    meta = InteractionMeta(extra=((UPLOAD_SESSION_KEY, {"session": "s1", "step": step, "chunk": 0}),))
+    interaction = Interaction(Request("PUT", "https://x/AttachmentSessions('s1')?authtoken=REDACTED", body=chunk),
+                              Response(200, "OK"), meta)
+    path = tmp_path / "c.yaml"
+    path.write_bytes(dump_cassette(Cassette([interaction]), BlobStore(path, threshold)))
+    raw = path.read_text()
+    assert ("graphtape_blob" in raw) is in_file
+    assert ("!!binary" in raw) is not in_file
+    (loaded,) = load_cassette(path).interactions
+    assert loaded.request.body == chunk
+    assert dict(loaded.meta.extra)[UPLOAD_SESSION_KEY]["step"] == step
