@@ -87,7 +87,10 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"$b64": base64.b64encode(value).decode("ascii")}
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        # JSON keys are text: a non-UTF-8 header name (a !!binary key in the YAML) travels
+        # surrogate-escaped, which json writes as \udcXX and reads back unchanged.
+        return {(k.decode("utf-8", "surrogateescape") if isinstance(k, bytes) else k): _jsonable(v)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
