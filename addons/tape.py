@@ -17,6 +17,7 @@ from mitmproxy import ctx, exceptions
 
 from graphtape.cassettes.errors import GraphtapeError
 from graphtape.cassettes.matching import Exhausted, MatchConfig
+from graphtape.cassettes.paths import resolve_cassette_path
 from graphtape.cassettes.record_modes import RecordMode
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.session import SessionSettings, TapeSession
@@ -29,7 +30,7 @@ SCOPES = ("attachments", "all")
 _SESSION_OPTIONS = {
     "graphtape_cassette", "graphtape_record_mode", "graphtape_exhausted", "graphtape_match_headers",
     "graphtape_ignore_query", "graphtape_ignore_body", "graphtape_redact_headers", "graphtape_redact_query",
-    "graphtape_redact_fields", "graphtape_fsync", "graphtape_drop_unplayed",
+    "graphtape_redact_fields", "graphtape_fsync", "graphtape_drop_unplayed", "graphtape_cassette_dir",
 }
 
 
@@ -41,6 +42,9 @@ class Tape:
 
     def load(self, loader: Any) -> None:
         loader.add_option("graphtape_cassette", str, "", "Cassette file (YAML) to record into or replay from.")
+        loader.add_option("graphtape_cassette_dir", str, "",
+                          "Folder cassettes must lie in; graphtape_cassette is taken relative to it and "
+                          "cannot escape it.")
         loader.add_option("graphtape_record_mode", str, RecordMode.ONCE.value,
                           "none | once | new_episodes | all | rewrite.")
         loader.add_option("graphtape_scope", str, "attachments",
@@ -77,8 +81,12 @@ class Tape:
         opts = ctx.options
         if not opts.graphtape_cassette:
             return None
+        try:
+            cassette = resolve_cassette_path(opts.graphtape_cassette_dir or None, opts.graphtape_cassette)
+        except GraphtapeError as exc:
+            raise exceptions.OptionsError(str(exc)) from exc
         return SessionSettings(
-            cassette=Path(opts.graphtape_cassette),
+            cassette=cassette,
             record_mode=RecordMode(opts.graphtape_record_mode),
             match=MatchConfig(
                 match_headers=tuple(opts.graphtape_match_headers),

@@ -329,6 +329,8 @@ def parse_cassette(raw: bytes, source: str) -> Cassette:
         raise CassetteFormatError(source, "", f"not a readable cassette: {exc}") from None
     except RecursionError:
         raise CassetteFormatError(source, "", "nesting too deep") from None
+    except ValueError as exc:  # a scalar the constructor rejects, e.g. an integer of 5,000 digits
+        raise CassetteFormatError(source, "", f"not a readable cassette: {exc}") from None
     return _cassette_from_data(data, source)
 
 
