@@ -62,17 +62,38 @@ class LoopbackUpstream:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def _serve(self) -> None:
+            def _read_body(self) -> bytes:
+                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                    chunks = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass  # trailers
+                            return b"".join(chunks)
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                return self.rfile.read(length) if length else b""
+
+            def _serve(self) -> None:
+                body = self._read_body()
                 status, headers, payload = handler(self.command, self.path, dict(self.headers.items()), body)
                 outer.requests += 1
                 self.send_response(status)
+                chunked = any(n.lower() == "transfer-encoding" and "chunked" in v.lower() for n, v in headers)
                 for name, value in headers:
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
+                if not chunked:
+                    self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if chunked:  # in pieces of 1,000 bytes, as a streaming server would
+                    for start in range(0, len(payload), 1000):
+                        piece = payload[start:start + 1000]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                else:
+                    self.wfile.write(payload)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
