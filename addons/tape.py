@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from mitmproxy import ctx, exceptions
@@ -18,6 +17,7 @@ from mitmproxy import ctx, exceptions
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
 from graphtape.cassettes.errors import GraphtapeError
 from graphtape.cassettes.matching import Exhausted, MatchConfig
+from graphtape.cassettes.paths import resolve_cassette_path
 from graphtape.cassettes.record_modes import RecordMode
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.session import SessionSettings, TapeSession
@@ -31,6 +31,7 @@ _SESSION_OPTIONS = {
     "graphtape_cassette", "graphtape_record_mode", "graphtape_exhausted", "graphtape_match_headers",
     "graphtape_ignore_query", "graphtape_ignore_body", "graphtape_redact_headers", "graphtape_redact_query",
     "graphtape_redact_fields", "graphtape_fsync", "graphtape_drop_unplayed", "graphtape_blob_threshold",
+    "graphtape_cassette_dir",
 }
 
 
@@ -42,6 +43,9 @@ class Tape:
 
     def load(self, loader: Any) -> None:
         loader.add_option("graphtape_cassette", str, "", "Cassette file (YAML) to record into or replay from.")
+        loader.add_option("graphtape_cassette_dir", str, "",
+                          "Folder cassettes must lie in; graphtape_cassette is taken relative to it and "
+                          "cannot escape it.")
         loader.add_option("graphtape_record_mode", str, RecordMode.ONCE.value,
                           "none | once | new_episodes | all | rewrite.")
         loader.add_option("graphtape_scope", str, "attachments",
@@ -83,8 +87,12 @@ class Tape:
         opts = ctx.options
         if not opts.graphtape_cassette:
             return None
+        try:
+            cassette = resolve_cassette_path(opts.graphtape_cassette_dir or None, opts.graphtape_cassette)
+        except GraphtapeError as exc:
+            raise exceptions.OptionsError(str(exc)) from exc
         return SessionSettings(
-            cassette=Path(opts.graphtape_cassette),
+            cassette=cassette,
             record_mode=RecordMode(opts.graphtape_record_mode),
             match=MatchConfig(
                 match_headers=tuple(opts.graphtape_match_headers),

@@ -17,6 +17,8 @@ def _inflate(body: bytes, wbits: int) -> bytes:
     out = d.decompress(body, MAX_DECODED_BYTES + 1)
     if len(out) > MAX_DECODED_BYTES or d.unconsumed_tail:
         raise ValueError(f"decoded body exceeds {MAX_DECODED_BYTES} bytes")
+    if not d.eof:  # a decompressor waits quietly for more input: a cut-off body raises nothing
+        raise zlib.error("the compressed stream ends before its end marker (truncated or corrupt)")
     return out
 
 

@@ -95,13 +95,17 @@ def _header_value_out(value: str) -> str | bytes:
         return value.encode("utf-8", "surrogateescape")
 
 
-def _headers_out(headers: Headers) -> tuple[dict[str, list[str | bytes]], list[str] | None]:
-    """VCR's dict-of-lists plus, when grouping lost the original order, that order."""
-    grouped: dict[str, list[str | bytes]] = {}
+def _headers_out(headers: Headers) -> tuple[dict[str | bytes, list[str | bytes]], list[str | bytes] | None]:
+    """VCR's dict-of-lists plus, when grouping lost the original order, that order.
+
+    A header name that is not UTF-8 (a misbehaving client can send one) is written
+    as a !!binary key, like such values; a text key would make the dump fail.
+    """
+    grouped: dict[str | bytes, list[str | bytes]] = {}
     for name, value in headers:
-        grouped.setdefault(name, []).append(_header_value_out(value))
+        grouped.setdefault(_header_value_out(name), []).append(_header_value_out(value))
     flat = [name for name in grouped for _ in grouped[name]]
-    actual = [name for name, _ in headers]
+    actual = [_header_value_out(name) for name, _ in headers]
     return grouped, (None if flat == actual else actual)
 
 
@@ -225,6 +229,8 @@ class _Reader:
         grouped = self.mapping(value, where)
         lists: dict[str, list[str]] = {}
         for name, values in grouped.items():
+            if isinstance(name, bytes):  # a non-UTF-8 name, written as !!binary
+                name = name.decode("utf-8", "surrogateescape")
             hwhere = f"{where}.{name}"
             if not isinstance(name, str):
                 raise self.fail(where, f"header name must be a string, found {_kind(name)}")
@@ -243,8 +249,9 @@ class _Reader:
             lists[name] = out
         if order is None:
             return Headers(tuple((name, v) for name, vs in lists.items() for v in vs))
-        if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
+        if not isinstance(order, list) or not all(isinstance(n, (str, bytes)) for n in order):
             raise self.fail(where + "_order", "expected a list of header names")
+        order = [n.decode("utf-8", "surrogateescape") if isinstance(n, bytes) else n for n in order]
         pairs: list[tuple[str, str]] = []
         cursor = {name: 0 for name in lists}
         for name in order:
@@ -353,6 +360,8 @@ def parse_cassette(raw: bytes, source: str, blobs: BlobStore | None = None) -> C
         raise CassetteFormatError(source, "", f"not a readable cassette: {exc}") from None
     except RecursionError:
         raise CassetteFormatError(source, "", "nesting too deep") from None
+    except ValueError as exc:  # a scalar the constructor rejects, e.g. an integer of 5,000 digits
+        raise CassetteFormatError(source, "", f"not a readable cassette: {exc}") from None
     return _cassette_from_data(data, source, blobs)
 
 

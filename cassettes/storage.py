@@ -16,6 +16,7 @@ import asyncio
 import base64
 import concurrent.futures
 import fcntl
+import hashlib
 import json
 import os
 import queue
@@ -99,7 +100,10 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"$b64": base64.b64encode(value).decode("ascii")}
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        # JSON keys are text: a non-UTF-8 header name (a !!binary key in the YAML) travels
+        # surrogate-escaped, which json writes as \udcXX and reads back unchanged.
+        return {(k.decode("utf-8", "surrogateescape") if isinstance(k, bytes) else k): _jsonable(v)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
@@ -150,12 +154,35 @@ def read_journal(path: Path) -> tuple[dict[str, Any], list[Interaction], int]:
     return header, interactions, len(raw) - offset
 
 
+def _file_digest(path: Path) -> str | None:
+    """sha256 of a file's bytes, None when it does not exist."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _already_folded_in(cassette_path: Path, header: dict[str, Any]) -> bool:
+    """True when the cassette is no longer the one the journal was appended to.
+
+    Only the lock holder writes the cassette, and its last write is the one that
+    folds the journal in (a clean close, or an earlier recovery). A kill between that
+    rename and the journal's removal leaves a journal whose interactions are already
+    in the cassette: folding it in again would record them twice.
+    """
+    if header.get("base") == "replace" or "base_digest" not in header:
+        return False  # a replacing journal rebuilds the cassette from itself alone
+    return _file_digest(cassette_path) != header["base_digest"]
+
+
 def recover_journal(cassette_path: Path) -> RecoveryReport | None:
     """Fold a journal left by a killed process into its cassette. None when there is none."""
     jpath = journal_path(cassette_path)
     if not jpath.exists():
         return None
     header, recovered, dropped = read_journal(jpath)
+    if recovered and _already_folded_in(cassette_path, header):
+        recovered = []
     if recovered:
         base: list[Interaction] = []
         meta: dict[str, Any] = {}
@@ -262,6 +289,7 @@ class CassetteWriter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(jpath, "ab")
             header = {"journal": JOURNAL_VERSION, "base": "replace" if self.replace else "append",
+                      "base_digest": _file_digest(self.path),
                       "pid": os.getpid(), "started": time.time(), "meta": self.meta,
                       "blob_threshold": self.blobs.threshold}
             self._fh.write(_journal_line(header))

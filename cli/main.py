@@ -47,6 +47,9 @@ def _server_options(f: Any) -> Any:
 
 
 def _tape_options(f: Any) -> Any:
+    f = click.option("--cassette-dir", type=click.Path(file_okay=False), default=None,
+                     help="Folder the cassette must lie in; --cassette is taken relative to it and cannot "
+                          "escape it (.., absolute paths, symlinks).")(f)
     f = click.option("--redact-field", "redact_fields", multiple=True,
                      help="Extra JSON/form body field to redact (repeatable).")(f)
     f = click.option("--redact-query", multiple=True, help="Extra query parameter to redact (repeatable).")(f)
@@ -73,6 +76,7 @@ def _tape_settings(cassette: Path, record_mode: str, scope: str, kw: dict[str, A
         "graphtape_redact_headers": list(kw["redact_header"]),
         "graphtape_redact_query": list(kw["redact_query"]),
         "graphtape_redact_fields": list(kw["redact_fields"]),
+        "graphtape_cassette_dir": kw["cassette_dir"] or "",
     }
 
 

@@ -60,6 +60,14 @@ class _ReadyLine:
         print(f"graphtape {self.label} listening on {format_url(host, port)} ({self.detail()})", flush=True)
 
 
+def _quiet_cancellation(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Stopping with client connections still open cancels their handlers, and asyncio
+    reports each cancelled callback with a traceback. That is a normal stop, not an error."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
+
 async def _serve(spec: ServerSpec, addons: list[Any], detail: Callable[[], str]) -> _ReadyLine:
     opts = options.Options()
     master = DumpMaster(opts, with_termlog=False, with_dumper=False)
@@ -83,6 +91,7 @@ async def _serve(spec: ServerSpec, addons: list[Any], detail: Callable[[], str])
     except exceptions.OptionsError as exc:
         raise StartupError(str(exc)) from None
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_quiet_cancellation)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, master.shutdown)
     try:

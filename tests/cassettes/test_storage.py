@@ -144,3 +144,38 @@ def test_re_recording_prunes_unreferenced_body_files(tmp_path: Path) -> None:
     w.open(); w.append(Interaction(Request("POST", "https://x/", Headers(), b"b" * 100), Response(201))); w.close()
     assert len(list((tmp_path / "c.blobs").iterdir())) == 1
     assert load_cassette(path).interactions[0].request.body == b"b" * 100
+
+
+@pytest.mark.parametrize("keep_existing", [True, False])
+@pytest.mark.parametrize("had_cassette", [True, False])
+def test_a_kill_between_the_final_write_and_the_journal_removal_records_nothing_twice(
+        tmp_path: Path, keep_existing: bool, had_cassette: bool) -> None:
+    path = tmp_path / "c.yaml"
+    if had_cassette:
+        save_cassette(path, Cassette([_it(0)]))
+    writer = CassetteWriter(path, keep_existing=keep_existing)
+    writer.open()
+    writer.append(_it(1))
+    writer.append(_it(2))
+    journal = journal_path(path).read_bytes()
+    writer.close()  # writes the cassette, then removes the journal ...
+    journal_path(path).write_bytes(journal)  # ... which a kill -9 in between would have left behind
+    expected = [i.request.body for i in load_cassette(path).interactions]
+    report = recover_journal(path)
+    assert report is not None and report.recovered == (2 if not keep_existing else 0)
+    assert [i.request.body for i in load_cassette(path).interactions] == expected
+    assert not journal_path(path).exists()
+
+
+def test_a_kill_during_recovery_is_recovered_once(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    save_cassette(path, Cassette([_it(0)]))
+    writer = CassetteWriter(path, keep_existing=True)
+    writer.open()
+    writer.append(_it(1))
+    journal = journal_path(path).read_bytes()
+    writer._lock.release()  # as if killed: the journal stays, the cassette is untouched
+    assert recover_journal(path) is not None
+    journal_path(path).write_bytes(journal)  # a second kill, after recovery's write but before its unlink
+    recover_journal(path)
+    assert [i.request.body for i in load_cassette(path).interactions] == [b'{"n":0}', b'{"n":1}']
