@@ -1,7 +1,8 @@
 """Measurements that run in a fresh child process each, so they start from the same state.
 
 ``python probe.py load LIB CASSETTE ITERATIONS``: load time (median) and peak RSS.
-``python probe.py lookup LIB CASSETTE LOOKUPS TIME_CAP``: per-request lookup time (median).
+``python probe.py lookup LIB CASSETTE ITERATIONS LOOKUPS TIME_CAP``: the same load time, then
+per-request lookup time (median) in the cassette loaded last.
 LIB is ``graphtape`` (load_cassette + InteractionIndex) or ``vcr`` (VCR.py's own
 Cassette.load and play_response with match_on method/path/query/body). Prints one
 JSON line.
@@ -52,24 +53,24 @@ def _vcr_loader(path: Path) -> Callable[[], Any]:
 LOADERS = {"graphtape": _graphtape_loader, "vcr": _vcr_loader}
 
 
-def measure_load(lib: str, path: Path, iterations: int) -> dict[str, Any]:
+def measure_load(lib: str, path: Path, iterations: int) -> tuple[dict[str, Any], Any]:
     load = LOADERS[lib](path)
     base = _rss_mb()
     times = []
+    cassette = None
     for _ in range(iterations):
+        cassette = None
         t0 = time.perf_counter()
         cassette = load()
         times.append(time.perf_counter() - t0)
-        del cassette
-    return {"load_s": statistics.median(times), "base_rss_mb": base, "peak_rss_mb": _peak_rss_mb()}
+    return {"load_s": statistics.median(times), "base_rss_mb": base, "peak_rss_mb": _peak_rss_mb()}, cassette
 
 
-def _graphtape_lookup(path: Path) -> tuple[int, Callable[[int], bool]]:
+def _graphtape_lookup(cassette: Any) -> tuple[int, Callable[[int], bool]]:
     from graphtape.cassettes.matching import InteractionIndex
     from graphtape.cassettes.model import Headers, Request
-    from graphtape.cassettes.serialization import load_cassette
 
-    interactions = load_cassette(path).interactions
+    interactions = cassette.interactions
     index = InteractionIndex(interactions)
     # Fresh objects, as a live request would bring: no identity shortcuts.
     live = [Request(i.request.method, i.request.uri, Headers(tuple(i.request.headers)), bytes(bytearray(i.request.body)))
@@ -77,10 +78,9 @@ def _graphtape_lookup(path: Path) -> tuple[int, Callable[[int], bool]]:
     return len(live), lambda n: index.lookup(live[n]) is not None
 
 
-def _vcr_lookup(path: Path) -> tuple[int, Callable[[int], bool]]:
+def _vcr_lookup(cassette: Any) -> tuple[int, Callable[[int], bool]]:
     from vcr.request import Request as VcrRequest
 
-    cassette = _vcr_loader(path)()
     live = [VcrRequest(r.method, r.uri, bytes(bytearray(r.body or b"")), dict(r.headers)) for r in cassette.requests]
     return len(live), lambda n: cassette.play_response(live[n]) is not None
 
@@ -88,8 +88,8 @@ def _vcr_lookup(path: Path) -> tuple[int, Callable[[int], bool]]:
 LOOKUPS = {"graphtape": _graphtape_lookup, "vcr": _vcr_lookup}
 
 
-def measure_lookup(lib: str, path: Path, lookups: int, time_cap: float) -> dict[str, Any]:
-    size, lookup = LOOKUPS[lib](path)
+def measure_lookup(lib: str, cassette: Any, lookups: int, time_cap: float) -> dict[str, Any]:
+    size, lookup = LOOKUPS[lib](cassette)
     rng = random.Random(6)
     order = [rng.randrange(size) for _ in range(lookups)]
     times = []
@@ -107,10 +107,9 @@ def measure_lookup(lib: str, path: Path, lookups: int, time_cap: float) -> dict[
 
 def main() -> None:
     what, lib, path = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-    if what == "load":
-        result = measure_load(lib, path, int(sys.argv[4]))
-    else:
-        result = measure_lookup(lib, path, int(sys.argv[4]), float(sys.argv[5]))
+    result, cassette = measure_load(lib, path, int(sys.argv[4]))
+    if what == "lookup":
+        result.update(measure_lookup(lib, cassette, int(sys.argv[5]), float(sys.argv[6])))
     print(json.dumps(result), flush=True)
 
 

@@ -42,13 +42,14 @@ class Plan:
     sizes: tuple[int, ...]  # cassette sizes for load/lookup
     big_count: int  # interactions carrying a big file
     big_file_bytes: int
+    big_rounds: int
     time_cap: float  # seconds, per load-generator run
 
 
 FULL = Plan(rounds=3, replay_requests=3000, record_requests=1500, concurrency=8, distinct=64,
-            sizes=(10, 1000, 10000), big_count=100, big_file_bytes=3_000_000, time_cap=60)
+            sizes=(10, 1000, 10000), big_count=100, big_file_bytes=3_000_000, big_rounds=2, time_cap=60)
 QUICK = Plan(rounds=1, replay_requests=400, record_requests=200, concurrency=8, distinct=16,
-             sizes=(10, 1000), big_count=10, big_file_bytes=3_000_000, time_cap=20)
+             sizes=(10, 1000), big_count=10, big_file_bytes=3_000_000, big_rounds=1, time_cap=20)
 
 
 def log(message: str) -> None:
@@ -179,11 +180,11 @@ def bench_cassettes(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
             for lib in ("graphtape", "vcr"):
                 log(f"cassettes {size} round {rnd + 1}/{plan.rounds}: {lib}")
                 iterations = 20 if size <= 10 else 3 if size <= 1000 else 1
-                loads[lib].append(run_json(["probe.py", "load", lib, str(path), str(iterations)], 600)["load_s"])
                 cap = 10.0 if lib == "vcr" else 30.0
                 count = 2000 if lib == "graphtape" else 200
-                lookups[size][lib].append(
-                    run_json(["probe.py", "lookup", lib, str(path), str(count), str(cap)], 900)["lookup_us"])
+                probe = run_json(["probe.py", "lookup", lib, str(path), str(iterations), str(count), str(cap)], 900)
+                loads[lib].append(probe["load_s"])
+                lookups[size][lib].append(probe["lookup_us"])
         ratio = median([g / v for g, v in zip(loads["graphtape"], loads["vcr"])])
         load_ratios[size] = ratio
         rows.append(Row("cassette load", f"{size} interactions ({path.stat().st_size / MB:.1f} MB)", "ms",
@@ -217,8 +218,8 @@ def bench_big(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
     targets: list[Target] = []
     for name, (path, _) in variants.items():
         load_s, load_peak, replay_peak = [], [], []
-        for rnd in range(plan.rounds):
-            log(f"big attachments round {rnd + 1}/{plan.rounds}: {name}")
+        for rnd in range(plan.big_rounds):
+            log(f"big attachments round {rnd + 1}/{plan.big_rounds}: {name}")
             probe = run_json(["probe.py", "load", "graphtape", str(path), "1"], 900)
             load_s.append(probe["load_s"])
             load_peak.append(probe["peak_rss_mb"] - probe["base_rss_mb"])
