@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -368,14 +368,21 @@ def parse_cassette(raw: bytes, source: str, blobs: BlobStore | None = None) -> C
     return _cassette_from_data(_yaml_data(raw, source), source, blobs)
 
 
-def _yaml_data(raw: bytes, source: str) -> Any:
-    if len(raw) > MAX_CASSETTE_BYTES:
-        raise CassetteFormatError(source, "", f"{len(raw)} bytes is over the {MAX_CASSETTE_BYTES}-byte limit "
-                                  "(set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)")
-    # memchr first: the regex is costly on megabytes of base64, and most cassettes hold no "&" at all.
-    has_anchors = b"&" in raw and _ANCHOR.search(raw) is not None
-    if has_anchors:
-        _refuse_alias_bombs(raw, source)
+def _yaml_data(raw: bytes | BinaryIO, source: str) -> Any:
+    """The parsed document of ``raw``: the cassette's bytes, or a file already known to hold no "&".
+
+    A file is streamed through libyaml, so a big cassette's text is never all in memory
+    next to the strings parsed from it.
+    """
+    has_anchors = False
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_CASSETTE_BYTES:
+            raise CassetteFormatError(source, "", f"{len(raw)} bytes is over the {MAX_CASSETTE_BYTES}-byte "
+                                      "limit (set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)")
+        # memchr first: the regex is costly on megabytes of base64, and most cassettes hold no "&" at all.
+        has_anchors = b"&" in raw and _ANCHOR.search(raw) is not None
+        if has_anchors:
+            _refuse_alias_bombs(raw, source)
     try:
         return yaml.load(raw, Loader=_Loader) if has_anchors else _load_plain(raw)
     except yaml.MarkedYAMLError as exc:
@@ -389,7 +396,7 @@ def _yaml_data(raw: bytes, source: str) -> Any:
         raise CassetteFormatError(source, "", "nesting too deep") from None
 
 
-def _load_plain(raw: bytes) -> Any:
+def _load_plain(raw: bytes | BinaryIO) -> Any:
     """What ``yaml.load(raw, Loader=_Loader)`` returns, for a document without anchors, faster.
 
     libyaml composes the node tree in C; PyYAML's constructor then spends most of a
@@ -471,13 +478,30 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
         if size > MAX_CASSETTE_BYTES:
             raise CassetteFormatError(p, "", f"{size} bytes is over the {MAX_CASSETTE_BYTES}-byte limit "
                                       "(set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)")
-        raw = p.read_bytes()
+        fh = p.open("rb")
     except FileNotFoundError:
         raise
     except IsADirectoryError:
         raise CassetteFormatError(p, "", "is a folder, not a cassette file") from None
     except OSError as exc:
         raise CassetteFormatError(p, "", f"cannot be read: {exc.strerror or exc}") from None
-    data = _yaml_data(raw, str(p))
-    del raw  # a big cassette's text is not kept alive while its bodies are built
+    with fh:
+        try:
+            # No "&", no anchor: stream the file. Otherwise read it whole for the alias-bomb check.
+            source: bytes | BinaryIO = fh.read() if _holds_byte(fh, b"&") else fh
+        except OSError as exc:
+            raise CassetteFormatError(p, "", f"cannot be read: {exc.strerror or exc}") from None
+        data = _yaml_data(source, str(p))
+        del source
     return _cassette_from_data(data, str(p), BlobStore(p))
+
+
+def _holds_byte(fh: BinaryIO, byte: bytes) -> bool:
+    """Whether the file holds ``byte`` anywhere; leaves the file at its start."""
+    found = False
+    while chunk := fh.read(1 << 20):
+        if byte in chunk:
+            found = True
+            break
+    fh.seek(0)
+    return found

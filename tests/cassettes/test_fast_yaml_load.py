@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
-from graphtape.cassettes.serialization import _load_plain
+from graphtape.cassettes.errors import CassetteFormatError
+from graphtape.cassettes.serialization import _load_plain, load_cassette, parse_cassette
 
 DOCUMENTS = [
     "version: 1\ninteractions: []\n",
@@ -44,3 +47,25 @@ def test_same_refusals_as_the_safe_loader(text: str) -> None:
 
 def test_empty_document_is_none() -> None:
     assert _load_plain(b"") is None
+
+
+CASSETTE = """version: 1
+interactions:
+- request: {method: POST, uri: 'https://graph.microsoft.com/v1.0/me/messages/1/attachments', body: '{"a": 1}'}
+  response: {status: {code: 201, message: Created}, headers: {Size: [3]}, body: {string: !!binary aGVsbG8=}}
+"""
+
+
+@pytest.mark.parametrize("text", [CASSETTE, CASSETTE.replace("Created", "Created & stored")])
+def test_a_streamed_file_loads_as_its_bytes_do(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    assert load_cassette(path).interactions == parse_cassette(text.encode(), str(path)).interactions
+
+
+@pytest.mark.parametrize("text, line", [(CASSETTE + "- request: [unclosed\n", 6), ("version: 1\n  bad: indent\n", 2)])
+def test_a_streamed_file_reports_the_broken_line(tmp_path: Path, text: str, line: int) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    with pytest.raises(CassetteFormatError, match=f"line {line}"):
+        load_cassette(path)
