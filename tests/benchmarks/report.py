@@ -89,9 +89,14 @@ def _columns(table: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
+def _no_nan(record: dict[str, Any]) -> dict[str, Any]:
+    # NaN is not JSON: a figure with no baseline is null.
+    return {k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()}
+
+
 def as_json(rows: list[Row], targets: list[Target], machine: dict[str, Any]) -> dict[str, Any]:
     return {
         "machine": machine,
-        "rows": [asdict(r) for r in rows],
-        "targets": [{**asdict(t), "result": t.verdict} for t in targets],
+        "rows": [_no_nan(asdict(r)) for r in rows],
+        "targets": [_no_nan({**asdict(t), "result": t.verdict}) for t in targets],
     }
