@@ -14,6 +14,7 @@ properties, properties required on create) lives in :class:`AttachmentType`.
 from __future__ import annotations
 
 import base64
+import functools
 import binascii
 import re
 from dataclasses import dataclass
@@ -290,6 +291,7 @@ class GraphModel(BaseModel):
         return value
 
     @classmethod
+    @functools.cache  # a class's fields never change; validation asks several times per body
     def json_properties(cls) -> tuple[str, ...]:
         """The JSON property names this model declares (``@odata.type`` included)."""
         return tuple(f.alias or name for name, f in cls.model_fields.items())

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -208,7 +208,7 @@ class RouteSchema:
     def allowed_names(self) -> str:
         return " | ".join("#" + t.name for t in self.allowed)
 
-    @property
+    @cached_property  # schemas are built once per route (lru_cache) and never change
     def subtype_properties(self) -> frozenset[str]:
         """Every property some allowed subtype declares."""
         return frozenset(p for t in self.allowed for p in t.properties)

@@ -114,19 +114,33 @@ def canonical_body(body: bytes, content_encoding: str | None = None,
     return "bytes:" + hashlib.sha256(raw).hexdigest()
 
 
-def request_key(req: Request, config: MatchConfig = MatchConfig()) -> RequestKey:
-    """The match key of an (already redacted) request."""
+# A key keeps a body's canonical text up to this length and a digest of it beyond, so
+# an index over megabyte attachments holds no second copy of every body. Misses, which
+# need the text to name what differs, canonicalise such requests again.
+KEY_TEXT_LIMIT = 64 * 1024
+_TEXT_DIGEST = "canonical-sha256:"
+
+
+def _is_digest(body: str) -> bool:
+    return body.startswith(_TEXT_DIGEST)
+
+
+def request_key(req: Request, config: MatchConfig = MatchConfig(), *, full_body: bool = False) -> RequestKey:
+    """The match key of an (already redacted) request; ``full_body`` keeps a long body's text."""
     parts = urlsplit(req.uri)
     ignore_q = frozenset(n.lower() for n in config.ignore_query)
     ignore_paths = [_split_json_path(p) for p in config.ignore_body_paths]
     headers: tuple[tuple[str, str], ...] = ()
     if config.match_headers:
         headers = tuple((n.lower(), req.headers.get(n) or "") for n in sorted(config.match_headers))
+    body = canonical_body(req.body, req.headers.get("content-encoding"), ignore_paths)
+    if len(body) > KEY_TEXT_LIMIT and not full_body:
+        body = _TEXT_DIGEST + hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
     return RequestKey(
         method=req.method.upper(),
         path=_normalise_path(parts.path),
         query=_canonical_query(parts.query, ignore_q),
-        body=canonical_body(req.body, req.headers.get("content-encoding"), ignore_paths),
+        body=body,
         headers=headers,
     )
 
@@ -273,13 +287,19 @@ class InteractionIndex:
 
     def nearest(self, req: Request, key: RequestKey | None = None) -> Nearest | None:
         """The closest recorded request to a miss (a scan: only ever on the miss path)."""
-        key = key or request_key(req, self.config)
+        if key is None or _is_digest(key.body):
+            key = request_key(req, self.config, full_body=True)
         with self._lock:
-            if not self._interactions:
-                return None
-            best = max(range(len(self._keys)), key=lambda i: (_similarity(key, self._keys[i]), -i))
-            interaction = self._interactions[best]
-            recorded = self._keys[best]
+            interactions, keys = list(self._interactions), list(self._keys)
+        if not interactions:
+            return None
+
+        def full(i: int) -> RequestKey:  # one long body's text at a time: memory stays flat
+            k = keys[i]
+            return request_key(interactions[i].request, self.config, full_body=True) if _is_digest(k.body) else k
+
+        best = max(range(len(keys)), key=lambda i: (_similarity(key, full(i)), -i))
+        interaction, recorded = interactions[best], full(best)
         differences = describe_differences(key, recorded)
         if not differences and key == recorded:
             differences = ["every recorded answer for this request was already played (exhausted=miss)"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -51,7 +51,36 @@ MAX_CASSETTE_BYTES = int(os.environ.get("GRAPHTAPE_MAX_CASSETTE_BYTES", str(1 <<
 # more is treated as an attack on the loader.
 MAX_ALIASES = 64
 
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader with a cheaper tag resolver (libyaml calls it once per node).
+
+    Same answers as PyYAML's resolver, which this loader never gives path
+    resolvers: quoted scalars are strings, collections are maps and lists, and a
+    plain scalar's tag is worked out once per distinct short value.
+    """
+
+    _plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:  # quoted (or tagged "!"): always a string
+                return _STR_TAG
+            if len(value) > 64:
+                return super().resolve(kind, value, implicit)
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._plain_tags) < 4096:
+                    self._plain_tags[value] = tag
+            return tag
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -344,13 +373,26 @@ def parse_cassette(raw: bytes, source: str, blobs: BlobStore | None = None) -> C
     ``blobs`` reads bodies kept in files beside the cassette; without it such a
     cassette is an error.
     """
-    if len(raw) > MAX_CASSETTE_BYTES:
-        raise CassetteFormatError(source, "", f"{len(raw)} bytes is over the {MAX_CASSETTE_BYTES}-byte limit "
-                                  "(set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)")
-    if _ANCHOR.search(raw):
-        _refuse_alias_bombs(raw, source)
+    return _cassette_from_data(_yaml_data(raw, source), source, blobs)
+
+
+def _yaml_data(raw: bytes | BinaryIO, source: str) -> Any:
+    """The parsed document of ``raw``: the cassette's bytes, or a file already known to hold no "&".
+
+    A file is streamed through libyaml, so a big cassette's text is never all in memory
+    next to the strings parsed from it.
+    """
+    has_anchors = False
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_CASSETTE_BYTES:
+            raise CassetteFormatError(source, "", f"{len(raw)} bytes is over the {MAX_CASSETTE_BYTES}-byte "
+                                      "limit (set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)")
+        # memchr first: the regex is costly on megabytes of base64, and most cassettes hold no "&" at all.
+        has_anchors = b"&" in raw and _ANCHOR.search(raw) is not None
+        if has_anchors:
+            _refuse_alias_bombs(raw, source)
     try:
-        data = yaml.load(raw, Loader=_Loader)
+        return yaml.load(raw, Loader=_Loader) if has_anchors else _load_plain(raw)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -362,7 +404,41 @@ def parse_cassette(raw: bytes, source: str, blobs: BlobStore | None = None) -> C
         raise CassetteFormatError(source, "", "nesting too deep") from None
     except ValueError as exc:  # a scalar the constructor rejects, e.g. an integer of 5,000 digits
         raise CassetteFormatError(source, "", f"not a readable cassette: {exc}") from None
-    return _cassette_from_data(data, source, blobs)
+
+
+def _load_plain(raw: bytes | BinaryIO) -> Any:
+    """What ``yaml.load(raw, Loader=_Loader)`` returns, for a document without anchors, faster.
+
+    libyaml composes the node tree in C; PyYAML's constructor then spends most of a
+    load in generic Python bookkeeping. Strings, mappings and lists (nearly every
+    node of a cassette) are built here directly; every other node (numbers, null,
+    ``!!binary``, merge keys, unhashable keys) goes through the safe constructor
+    itself, so the result and the errors are the same.
+    """
+    loader = _Loader(raw)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _construct(node, loader)
+    finally:
+        loader.dispose()
+
+
+def _construct(node: yaml.Node, loader: Any) -> Any:
+    cls, tag = node.__class__, node.tag
+    if cls is yaml.ScalarNode and tag == _STR_TAG:
+        return node.value
+    if cls is yaml.MappingNode and tag == _MAP_TAG and not any(k.tag == _MERGE_TAG for k, _ in node.value):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _construct(key_node, loader)
+            try:
+                out[key] = _construct(value_node, loader)
+            except TypeError:  # an unhashable key: let the constructor raise its usual error
+                return loader.construct_object(node, deep=True)
+        return out
+    if cls is yaml.SequenceNode and tag == _SEQ_TAG:
+        return [_construct(child, loader) for child in node.value]
+    return loader.construct_object(node, deep=True)
 
 
 def _refuse_alias_bombs(raw: bytes, source: str) -> None:
@@ -397,8 +473,10 @@ def _cassette_from_data(data: Any, source: str, blobs: BlobStore | None) -> Cass
     items = r.key(top, "interactions", "")
     if not isinstance(items, list):
         raise r.fail("interactions", f"expected a list, found {_kind(items)}")
-    interactions = [interaction_from_data(item, f"interactions[{i}]", source, blobs)
-                    for i, item in enumerate(items)]
+    interactions = []
+    for i in range(len(items)):
+        interactions.append(interaction_from_data(items[i], f"interactions[{i}]", source, blobs))
+        items[i] = None  # free each item's text once its bodies are built: peak memory stays ~2x the file
     return Cassette(interactions=interactions, meta=dict(meta))
 
 
@@ -410,11 +488,30 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
         if size > MAX_CASSETTE_BYTES:
             raise CassetteFormatError(p, "", f"{size} bytes is over the {MAX_CASSETTE_BYTES}-byte limit "
                                       "(set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)")
-        raw = p.read_bytes()
+        fh = p.open("rb")
     except FileNotFoundError:
         raise
     except IsADirectoryError:
         raise CassetteFormatError(p, "", "is a folder, not a cassette file") from None
     except OSError as exc:
         raise CassetteFormatError(p, "", f"cannot be read: {exc.strerror or exc}") from None
-    return parse_cassette(raw, str(p), BlobStore(p))
+    with fh:
+        try:
+            # No "&", no anchor: stream the file. Otherwise read it whole for the alias-bomb check.
+            source: bytes | BinaryIO = fh.read() if _holds_byte(fh, b"&") else fh
+        except OSError as exc:
+            raise CassetteFormatError(p, "", f"cannot be read: {exc.strerror or exc}") from None
+        data = _yaml_data(source, str(p))
+        del source
+    return _cassette_from_data(data, str(p), BlobStore(p))
+
+
+def _holds_byte(fh: BinaryIO, byte: bytes) -> bool:
+    """Whether the file holds ``byte`` anywhere; leaves the file at its start."""
+    found = False
+    while chunk := fh.read(1 << 20):
+        if byte in chunk:
+            found = True
+            break
+    fh.seek(0)
+    return found

@@ -1,0 +1,305 @@
+"""graphtape's benchmark: replay, record, cassette load/lookup and big attachments, side by side.
+
+    python tests/benchmarks/run_benchmarks.py [--quick] [--json]
+
+Everything measured runs in its own process on loopback (servers, the load
+generator, each load/lookup probe); each comparison is repeated in interleaved
+rounds and reported as medians, with ratios against baselines measured in the
+same run. The targets are checked at the end (PASS/MISS); the exit code is 0
+either way, since the figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ContextManager
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import synth  # noqa: E402
+from report import Row, Target, as_json, median, render_table  # noqa: E402
+from servers import HERE, Server, cpu_seconds, graphtape_server, mitmdump_server, peak_rss_mb, run_json  # noqa: E402
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: int
+    replay_requests: int
+    record_requests: int
+    concurrency: int
+    distinct: int  # distinct requests in the replayed/recorded traffic
+    sizes: tuple[int, ...]  # cassette sizes for load/lookup
+    big_count: int  # interactions carrying a big file
+    big_file_bytes: int
+    big_rounds: int
+    time_cap: float  # seconds, per load-generator run
+
+
+FULL = Plan(rounds=3, replay_requests=3000, record_requests=1500, concurrency=8, distinct=64,
+            sizes=(10, 1000, 10000), big_count=100, big_file_bytes=3_000_000, big_rounds=2, time_cap=60)
+QUICK = Plan(rounds=1, replay_requests=400, record_requests=200, concurrency=8, distinct=16,
+             sizes=(10, 1000), big_count=10, big_file_bytes=3_000_000, big_rounds=1, time_cap=20)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def load(server: Server, plan: Plan, count: int, file_bytes: int, total: int, work: Path, warmup: int = 50,
+         concurrency: int | None = None) -> dict[str, Any]:
+    spec = {"host": "127.0.0.1", "port": server.port, "count": count, "file_bytes": file_bytes, "total": total,
+            "concurrency": concurrency or plan.concurrency, "time_cap": plan.time_cap, "warmup": warmup}
+    spec_file = work / "load-spec.json"
+    spec_file.write_text(json.dumps(spec))
+    cpu_before = cpu_seconds(server.pid)
+    result = run_json([str(HERE / "loadgen.py"), str(spec_file)], timeout=plan.time_cap + 120)
+    # CPU the server spent per answer: steadier than req/s on a shared machine.
+    result["cpu_ms"] = (cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, result["completed"] + warmup)
+    return result
+
+
+def _check_statuses(name: str, result: dict[str, Any], want: str) -> str:
+    other = {k: v for k, v in result["statuses"].items() if k != want}
+    if other or result["error_count"] or result["capped"]:
+        return f"{name}: statuses {result['statuses']}, {result['error_count']} errors, capped={result['capped']}"
+    return ""
+
+
+_LABELS = {"rps": "throughput", "p50_ms": "latency p50", "p99_ms": "latency p99", "cpu_ms": "server CPU"}
+
+
+def _throughput_rows(section: str, results: dict[str, list[dict[str, Any]]], order: list[str],
+                     baselines: dict[str, str], notes: list[str]) -> list[Row]:
+    rows = []
+    for name in order:
+        runs = results[name]
+        for metric, unit in (("rps", "req/s"), ("p50_ms", "ms"), ("p99_ms", "ms"), ("cpu_ms", "ms CPU/req")):
+            base = baselines.get(name, "") if metric in ("rps", "cpu_ms") else ""
+            ratio = float("nan")
+            if base:
+                ratio = median([r[metric] / b[metric] for r, b in zip(runs, results[base])])
+            rows.append(Row(section, f"{name} {_LABELS[metric]}", unit, median([r[metric] for r in runs]),
+                            base, median([b[metric] for b in results[base]]) if base else float("nan"), ratio))
+    rows[-1].note = "; ".join(n for n in notes if n)
+    return rows
+
+
+def bench_replay(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
+    log("replay: synthesising the cassette and its mitmproxy flows")
+    interactions = synth.interactions_for(synth.traffic(plan.distinct))
+    cassette, flows, fixed = work / "replay.yaml", work / "replay.flows", work / "fixed-body.json"
+    synth.write_cassette(cassette, interactions)
+    synth.write_flows(flows, interactions)
+    fixed.write_bytes(interactions[0].response.body)
+    reverse = f"reverse:{synth.UPSTREAM}"
+    servers: dict[str, Callable[[], ContextManager[Server]]] = {
+        "graphtape replay": lambda: graphtape_server("replay", "--cassette", str(cassette)),
+        "server_replay": lambda: mitmdump_server(
+            "--mode", reverse, "--server-replay", str(flows), "--set", "server_replay_reuse=true",
+            "--set", "server_replay_extra=404", "--set", "connection_strategy=lazy"),
+        "fixed response": lambda: mitmdump_server(
+            "--mode", reverse, "-s", str(HERE / "fixed_response.py"), "--set", f"fixed_body={fixed}",
+            "--set", "connection_strategy=lazy"),
+    }
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
+    notes: list[str] = []
+    for rnd in range(plan.rounds):
+        for name, start in servers.items():
+            log(f"replay round {rnd + 1}/{plan.rounds}: {name}")
+            with start() as server:
+                result = load(server, plan, plan.distinct, 512, plan.replay_requests, work)
+            results[name].append(result)
+            notes.append(_check_statuses(name, result, "201"))
+    rows = _throughput_rows("replay", results, list(servers),
+                            {"graphtape replay": "fixed response", "server_replay": "fixed response"}, notes)
+    vs_limit = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape replay"], results["fixed response"])])
+    vs_sr = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape replay"], results["server_replay"])])
+    targets = [Target("replay req/s vs fixed-response limit", vs_limit, ">= 0.9"),
+               Target("replay req/s vs mitmproxy server_replay", vs_sr, ">= 1.0")]
+    return rows, targets
+
+
+def bench_record(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
+    names = ["direct to simulator", "plain reverse proxy", "graphtape record"]
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    notes: list[str] = []
+    with graphtape_server("simulate") as sim:
+        upstream = f"http://127.0.0.1:{sim.port}"
+        servers: dict[str, Callable[[], ContextManager[Server]]] = {
+            "direct to simulator": lambda: _already_running(sim),
+            "plain reverse proxy": lambda: mitmdump_server("--mode", f"reverse:{upstream}"),
+            "graphtape record": lambda: graphtape_server("record", "--cassette", str(work / "recorded.yaml"),
+                                                         "--upstream", upstream),
+        }
+        for rnd in range(plan.rounds):
+            for name, start in servers.items():
+                log(f"record round {rnd + 1}/{plan.rounds}: {name}")
+                with start() as server:
+                    result = load(server, plan, plan.distinct, 512, plan.record_requests, work)
+                results[name].append(result)
+                notes.append(_check_statuses(name, result, "201"))
+    rows = _throughput_rows("record", results, names, {"plain reverse proxy": "direct to simulator",
+                                                        "graphtape record": "plain reverse proxy"}, notes)
+    ratio = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape record"], results["plain reverse proxy"])])
+    return rows, [Target("record req/s vs plain mitmproxy reverse proxy", ratio, ">= 0.8")]
+
+
+class _already_running:
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def __enter__(self) -> Server:
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def bench_cassettes(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
+    rows: list[Row] = []
+    lookups: dict[int, dict[str, list[float]]] = {}
+    load_ratios: dict[int, float] = {}
+    for size in plan.sizes:
+        log(f"cassettes: synthesising {size} interactions")
+        path = work / f"cassette-{size}.yaml"
+        synth.write_cassette(path, synth.interactions_for(synth.traffic(size)))
+        loads: dict[str, list[float]] = {"graphtape": [], "vcr": []}
+        lookups[size] = {"graphtape": [], "vcr": []}
+        for rnd in range(plan.rounds):
+            for lib in ("graphtape", "vcr"):
+                log(f"cassettes {size} round {rnd + 1}/{plan.rounds}: {lib}")
+                iterations = 20 if size <= 10 else 3 if size <= 1000 else 1
+                cap = 10.0 if lib == "vcr" else 30.0
+                count = 2000 if lib == "graphtape" else 200
+                probe = run_json(["probe.py", "lookup", lib, str(path), str(iterations), str(count), str(cap)], 900)
+                loads[lib].append(probe["load_s"])
+                lookups[size][lib].append(probe["lookup_us"])
+        ratio = median([g / v for g, v in zip(loads["graphtape"], loads["vcr"])])
+        load_ratios[size] = ratio
+        rows.append(Row("cassette load", f"{size} interactions ({path.stat().st_size / MB:.1f} MB)", "ms",
+                        median(loads["graphtape"]) * 1000, "VCR.py", median(loads["vcr"]) * 1000, ratio))
+    for size in plan.sizes:
+        g, v = lookups[size]["graphtape"], lookups[size]["vcr"]
+        speedup = median([b / a for a, b in zip(g, v)])
+        rows.append(Row("lookup per request", f"{size} interactions", "us", median(g), "VCR.py", median(v),
+                        median([a / b for a, b in zip(g, v)]), f"{speedup:,.0f}x faster than VCR.py"))
+    smallest, largest = plan.sizes[0], plan.sizes[-1]
+    scaling = median(lookups[largest]["graphtape"]) / median(lookups[smallest]["graphtape"])
+    mid = 1000 if 1000 in lookups else largest
+    speedup = median([v / g for g, v in zip(lookups[mid]["graphtape"], lookups[mid]["vcr"])])
+    targets = [
+        Target(f"lookup at {largest:,} vs at {smallest} (time ratio)", scaling, "<= 2"),
+        Target(f"lookup speed-up over VCR.py at {mid:,}", speedup, ">= 20"),
+    ]
+    for size, ratio in load_ratios.items():
+        targets.append(Target(f"load time vs VCR.py at {size:,} (time ratio)", ratio, "<= 1.0"))
+    return rows, targets
+
+
+def bench_big(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
+    log(f"big attachments: synthesising {plan.big_count} interactions with {plan.big_file_bytes:,}-byte files")
+    interactions = synth.interactions_for(synth.traffic(plan.big_count, plan.big_file_bytes))
+    variants = {"inline": (work / "big-inline.yaml", 0), "blob files": (work / "big-blobs.yaml", 1 * MB)}
+    sizes = {}
+    for name, (path, threshold) in variants.items():
+        sizes[name] = synth.write_cassette(path, interactions, threshold)
+    del interactions
+    rows: list[Row] = []
+    targets: list[Target] = []
+    for name, (path, _) in variants.items():
+        load_s, load_peak, replay_peak = [], [], []
+        for rnd in range(plan.big_rounds):
+            log(f"big attachments round {rnd + 1}/{plan.big_rounds}: {name}")
+            probe = run_json(["probe.py", "load", "graphtape", str(path), "1"], 900)
+            load_s.append(probe["load_s"])
+            load_peak.append(probe["peak_rss_mb"] - probe["base_rss_mb"])
+            with graphtape_server("replay", "--cassette", str(path)) as server:
+                result = load(server, plan, plan.big_count, plan.big_file_bytes, plan.big_count, work, warmup=0,
+                              concurrency=2)
+                replay_peak.append(peak_rss_mb(server.pid))
+            if _check_statuses(name, result, "201"):
+                log(f"warning: {_check_statuses(name, result, '201')}")
+        disk = sizes[name] / MB
+        rows.append(Row("big attachments", f"{name}: size on disk", "MB", disk))
+        rows.append(Row("big attachments", f"{name}: load time", "s", median(load_s)))
+        rows.append(Row("big attachments", f"{name}: load peak RSS over interpreter", "MB", median(load_peak),
+                        "size on disk", disk, median(load_peak) / disk))
+        rows.append(Row("big attachments", f"{name}: replay peak RSS", "MB", median(replay_peak),
+                        "size on disk", disk, median(replay_peak) / disk))
+        targets.append(Target(f"replay peak memory / size on disk ({name})", median(replay_peak) / disk, "< 3"))
+    # VCR.py can read only the inline cassette; its figures put graphtape's in context.
+    vcr = [run_json(["probe.py", "load", "vcr", str(variants["inline"][0]), "1"], 900) for _ in range(plan.big_rounds)]
+    disk = sizes["inline"] / MB
+    rows.append(Row("big attachments", "inline: VCR.py load time", "s", median([p["load_s"] for p in vcr])))
+    vcr_peak = median([p["peak_rss_mb"] - p["base_rss_mb"] for p in vcr])
+    rows.append(Row("big attachments", "inline: VCR.py load peak RSS over interpreter", "MB", vcr_peak,
+                    "size on disk", disk, vcr_peak / disk))
+    return rows, targets
+
+
+def machine() -> dict[str, Any]:
+    import mitmproxy.version
+    import vcr
+
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "mitmproxy": mitmproxy.version.VERSION, "vcrpy": vcr.__version__}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (fewer requests, one round)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    parser.add_argument("--only", choices=["replay", "record", "cassettes", "big"], action="append",
+                        help="run only this part (repeatable)")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the work files in this folder")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    parts = {"replay": bench_replay, "record": bench_record, "cassettes": bench_cassettes, "big": bench_big}
+    work = Path(tempfile.mkdtemp(prefix="graphtape-bench-")) if args.keep is None else args.keep
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    rows: list[Row] = []
+    targets: list[Target] = []
+    try:
+        for name, part in parts.items():
+            if args.only and name not in args.only:
+                continue
+            part_rows, part_targets = part(plan, work)
+            rows.extend(part_rows)
+            targets.extend(part_targets)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    info = machine()
+    info["duration_s"] = round(time.monotonic() - started, 1)
+    info["plan"] = "quick" if args.quick else "full"
+    if args.json:
+        print(json.dumps(as_json(rows, targets, info), indent=2))
+    else:
+        header = (f"graphtape benchmark ({info['plan']}, {info['duration_s']} s): {info['nproc']} CPUs, {info['cpu']}, "
+                  f"Python {info['python']}, mitmproxy {info['mitmproxy']}, vcrpy {info['vcrpy']}\n"
+                  f"{plan.rounds} round(s); replay {plan.replay_requests} and record {plan.record_requests} requests "
+                  f"at concurrency {plan.concurrency}; medians over rounds, ratios are medians of per-round ratios")
+        print(render_table(rows, targets, header))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
