@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphtape.addons.graph_simulation import GraphSimulation
+from graphtape.addons.lazy_alpn import PreferHttp2
 from graphtape.addons.recorder import Recorder
 from graphtape.addons.replayer import Replayer
 from graphtape.addons.simulator import Simulator
@@ -26,10 +27,11 @@ class GraphtapeStack:
         self.replayer = Replayer(self.tape)
         self.recorder = Recorder(self.tape)
         self.simulator = Simulator(simulation)
+        self.prefer_http2 = PreferHttp2()  # lazy connections would otherwise keep tunnelled clients on HTTP/1.1
 
     @property
     def addons(self) -> list[Any]:
-        return [self.tape, self.replayer, self.recorder, self.simulator]
+        return [self.tape, self.replayer, self.recorder, self.simulator, self.prefer_http2]
 
 
 def build_stack(simulation: GraphSimulation | None = None) -> GraphtapeStack:

@@ -57,6 +57,8 @@ def _tape_options(f: Any) -> Any:
                      show_default=True,
                      help="After the last recorded answer to a repeated request: repeat it, or answer a miss.")(f)
     f = click.option("--strict", is_flag=True, help="Exit 1 if a miss or an error-level finding occurred.")(f)
+    f = click.option("--drop-unplayed", is_flag=True,
+                     help="Remove the cassette's interactions this run never played (when it keeps them).")(f)
     return f
 
 
@@ -72,6 +74,7 @@ def _tape_settings(cassette: Path, record_mode: str, scope: str, kw: dict[str, A
         "graphtape_redact_headers": list(kw["redact_header"]),
         "graphtape_redact_query": list(kw["redact_query"]),
         "graphtape_redact_fields": list(kw["redact_fields"]),
+        "graphtape_drop_unplayed": kw["drop_unplayed"],
     }
 
 
