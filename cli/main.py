@@ -169,10 +169,12 @@ def addon_path() -> None:
 
 
 def _register_more() -> None:
-    from graphtape.cli import demo, validate_command
+    from graphtape.cli import demo, import_export, validate_command
 
     main.add_command(validate_command.validate)
     main.add_command(demo.demo)
+    main.add_command(import_export.import_capture)
+    main.add_command(import_export.export)
 
 
 _register_more()
