@@ -1,4 +1,10 @@
-"""``graphtape import`` (HAR or mitmproxy flow file -> cassette) and ``graphtape export`` (cassette -> HAR)."""
+"""``graphtape import`` (HAR or mitmproxy flow file -> cassette) and ``graphtape export`` (cassette -> HAR).
+
+Import takes the same steps as a live recording: it keeps attachment-creating calls
+unless the scope is ``all``, validates request and response (the findings go with the
+interaction), and redacts secrets with the same Redactor, so an imported cassette
+replays exactly like a recorded one.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,15 @@ from pathlib import Path
 
 import click
 
+from graphtape.addons.scope import in_scope, route_of
 from graphtape.cassettes.errors import GraphtapeError
-from graphtape.cassettes.model import Cassette
+from graphtape.cassettes.har import Exchange, read_har
+from graphtape.cassettes.model import Cassette, Interaction, InteractionMeta
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cassettes.storage import _Lock, save_cassette
 
-__all__ = ["import_capture", "export"]
+__all__ = ["import_capture", "export", "read_capture", "interactions_from_exchanges"]
 
 
 def _graphtape_version() -> str:
@@ -24,6 +32,38 @@ def _graphtape_version() -> str:
         return version("graphtape")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "0"
+
+
+def read_capture(path: Path) -> list[Exchange]:
+    """A HAR file (JSON, told by its first byte) or a mitmproxy flow file."""
+    with open(path, "rb") as fh:
+        head = fh.read(64).lstrip()
+    if head.startswith(b"{"):
+        return read_har(path)
+    from graphtape.addons.flow_files import read_flow_file
+
+    return read_flow_file(path)
+
+
+def interactions_from_exchanges(exchanges: list[Exchange], scope: str,
+                                redactor: Redactor) -> tuple[list[Interaction], int]:
+    """The in-scope exchanges as validated, redacted interactions, and how many were out of scope."""
+    from graphtape.cli.validate_command import validate_interaction
+
+    kept: list[Interaction] = []
+    for ex in exchanges:
+        route = route_of(ex.request.method, ex.request.uri)
+        if not in_scope(scope, route):
+            continue
+        findings = validate_interaction(Interaction(request=ex.request, response=ex.response))  # before redaction
+        kept.append(Interaction(
+            request=redactor.request(ex.request),
+            response=redactor.response(ex.response),
+            meta=InteractionMeta(route=route.route.name if route else None,
+                                 route_template=route.route.template if route else None,
+                                 recorded_at=ex.started, findings=tuple(findings)),
+        ))
+    return kept, len(exchanges) - len(kept)
 
 
 def _fail(message: str) -> None:
@@ -44,26 +84,24 @@ def _fail(message: str) -> None:
 def import_capture(source: Path, cassette: Path, scope: str, append: bool, redact_header: tuple[str, ...],
                    redact_query: tuple[str, ...], redact_fields: tuple[str, ...]) -> None:
     """Make a cassette from SOURCE: a HAR file or a mitmproxy flow file (mitmdump -w, mitmweb)."""
-    from graphtape.addons.capture_import import interactions_from_exchanges, read_capture
-
     redactor = Redactor.with_extra(redact_header, redact_query, redact_fields)
     try:
-        result = interactions_from_exchanges(read_capture(source), scope, redactor)
+        imported, skipped = interactions_from_exchanges(read_capture(source), scope, redactor)
         lock = _Lock(cassette)
         lock.acquire()
         try:
             if cassette.exists() and not append:
                 _fail(f"{cassette} exists; pass --append to add to it, or choose another file")
             base = load_cassette(cassette) if cassette.exists() else Cassette()
-            base.interactions.extend(result.interactions)
+            base.interactions.extend(imported)
             save_cassette(cassette, base)
         finally:
             lock.release()
     except (GraphtapeError, OSError) as exc:
         _fail(str(exc))
-    findings = Counter(f.severity.value for i in result.interactions for f in i.meta.findings)
-    click.echo(f"graphtape import: {len(result.interactions)} interactions from {source} into {cassette}"
-               f" ({result.skipped} out of scope left out); findings: {findings['error']} error, "
+    findings = Counter(f.severity.value for i in imported for f in i.meta.findings)
+    click.echo(f"graphtape import: {len(imported)} interactions from {source} into {cassette}"
+               f" ({skipped} out of scope left out); findings: {findings['error']} error, "
                f"{findings['warning']} warning, {findings['info']} info")
 
 

@@ -268,3 +268,27 @@ def note_proxy(request):
     assert workers == {"gw0", "gw1"}, served
     assert len(served) == 2, "one proxy per worker, reused by all of its tests"
     assert not list(pytester.path.rglob("*.journal")) and not list(pytester.path.rglob("*.lock"))
+
+
+def test_strict_mode_fails_on_an_error_finding_and_reports_it(pytester: pytest.Pytester,
+                                                              sim: GraphtapeProcess) -> None:
+    pytester.makepyfile(test_user='''
+import httpx
+
+PATH = "/v1.0/me/messages/AAMkAGI2THVSAAA=/attachments"
+
+
+def test_untyped_attachment(graphtape_proxy):
+    # Graph rejects an attachment without @odata.type; the test expects that, graphtape flags it.
+    r = httpx.post(graphtape_proxy.url + PATH, json={"name": "x.txt", "contentBytes": "aGVsbG8="},
+                   headers={"Authorization": "Bearer fake-token-123"}, trust_env=False)
+    assert r.status_code == 422
+''')
+    lenient = pytester.runpytest_subprocess("--graphtape-record-mode=once", f"--graphtape-upstream={sim.url}")
+    lenient.assert_outcomes(passed=1)
+    for args in (["--graphtape-record-mode=rewrite", f"--graphtape-upstream={sim.url}"],  # recording
+                 [f"--graphtape-upstream={CLOSED_UPSTREAM}"]):  # replaying: the stored findings count too
+        strict = pytester.runpytest_subprocess("--graphtape-strict", *args)
+        strict.assert_outcomes(failed=1)
+        strict.stdout.fnmatch_lines(["*graphtape strict mode: 0 cassette miss(es), * error-level finding(s)*",
+                                     "*finding: error: request*@odata.type*"])
