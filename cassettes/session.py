@@ -168,6 +168,20 @@ class TapeSession:
             return self.writer.snapshot()
         return self.index.interactions
 
+    def findings_seen(self) -> list[Finding]:
+        """Findings of what this run recorded, then those stored with what it replayed (in cassette order)."""
+        with self._lock:
+            found = list(self.findings)
+        if self.plan.replay:
+            recorded = self.index.interactions
+            for position in sorted(self.index.played()):
+                found.extend(recorded[position].meta.findings)
+        return found
+
+    def misses_seen(self) -> list[Miss]:
+        with self._lock:
+            return list(self.misses)
+
     def error_findings(self) -> list[Finding]:
         with self._lock:
             return [f for f in self.findings if f.severity is Severity.ERROR]

@@ -90,22 +90,11 @@ class GraphtapeProxy:
     @property
     def findings(self) -> list[Finding]:
         """Findings of what this test recorded, and those stored with what it replayed."""
-        if self.session is None:
-            return []
-        with self.session._lock:
-            found = list(self.session.findings)
-        if self.session.plan.replay:
-            recorded = self.session.index.interactions
-            for position in sorted(self.session.index.played()):
-                found.extend(recorded[position].meta.findings)
-        return found
+        return self.session.findings_seen() if self.session else []
 
     @property
     def misses(self) -> list[Miss]:
-        if self.session is None:
-            return []
-        with self.session._lock:
-            return list(self.session.misses)
+        return self.session.misses_seen() if self.session else []
 
     def problems(self) -> tuple[list[Miss], list[Finding]]:
         """What strict mode fails a test for: misses and error-level findings."""
