@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphtape.addons.graph_simulation import GraphSimulation
+from graphtape.addons.lazy_alpn import PreferHttp2
 from graphtape.addons.recorder import Recorder
 from graphtape.addons.replayer import Replayer
 from graphtape.addons.simulator import Simulator
@@ -27,12 +28,13 @@ class GraphtapeStack:
         self.replayer = Replayer(self.tape)
         self.recorder = Recorder(self.tape)
         self.simulator = Simulator(simulation)
+        self.prefer_http2 = PreferHttp2()  # lazy connections would otherwise keep tunnelled clients on HTTP/1.1
         # Last, so it rewrites an uploadUrl after the recorder kept the upstream's.
         self.upload_routing = UploadUrlRouting(self.tape)
 
     @property
     def addons(self) -> list[Any]:
-        return [self.tape, self.replayer, self.recorder, self.simulator, self.upload_routing]
+        return [self.tape, self.replayer, self.recorder, self.simulator, self.prefer_http2, self.upload_routing]
 
 
 def build_stack(simulation: GraphSimulation | None = None) -> GraphtapeStack:

@@ -11,6 +11,7 @@ __all__ = [
     "GraphtapeError",
     "CassetteError",
     "CassetteFormatError",
+    "CaptureFormatError",
     "CassetteWriteError",
     "CassetteLockedError",
     "CassettePathError",
@@ -55,3 +56,11 @@ class CassetteLockedError(CassetteError):
 
 class CassettePathError(CassetteError, ValueError):
     """A cassette path escapes the configured cassette folder."""
+
+
+class CaptureFormatError(CassetteFormatError):
+    """A capture to import (HAR or mitmproxy flow file) cannot be read; names the file and the entry.
+
+    It has a cassette format error's shape (path, where, problem) because it is one
+    step removed from being one: the capture is what the cassette would be made of.
+    """

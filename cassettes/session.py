@@ -15,11 +15,11 @@ from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
 from graphtape.cassettes.errors import CassetteLockedError
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.matching import InteractionIndex, MatchConfig, Nearest
-from graphtape.cassettes.model import Interaction, Request
+from graphtape.cassettes.model import Cassette, Interaction, Request
 from graphtape.cassettes.record_modes import RecordMode, SessionPlan, plan_session
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cassettes.storage import CassetteWriter, RecoveryReport, _Lock, recover_journal
+from graphtape.cassettes.storage import CassetteWriter, RecoveryReport, _Lock, recover_journal, save_cassette
 
 __all__ = ["SessionSettings", "Miss", "TapeSession"]
 
@@ -31,7 +31,7 @@ class SessionSettings:
     match: MatchConfig = field(default_factory=MatchConfig)
     redactor: Redactor = field(default_factory=Redactor)
     fsync: bool = True
-    drop_unplayed: bool = False  # when keeping old interactions, drop those this run never played
+    drop_unplayed: bool = False  # drop the cassette's interactions this run never played (any mode that keeps them)
     blob_threshold: int = DEFAULT_BLOB_THRESHOLD  # bodies above this go to files beside the cassette; 0: inline
 
 
@@ -109,6 +109,20 @@ class TapeSession:
                 base_count = len(self.writer.base)
                 self.writer.base = [i for n, i in enumerate(self.writer.base) if n in played or n >= base_count]
             self.writer.close()
+        elif self.settings.drop_unplayed and self.index.unplayed() and self.path.exists():
+            self._keep_played_only()
+
+    def _keep_played_only(self) -> None:
+        """A replay-only run asked to drop what it never played: rewrite the cassette without it."""
+        lock = _Lock(self.path)
+        lock.acquire()  # CassetteLockedError if a recording owns the file: leave it alone, loudly
+        try:
+            played = self.index.played()
+            current = load_cassette(self.path)
+            kept = [i for n, i in enumerate(self.index.interactions) if n in played]
+            save_cassette(self.path, Cassette(interactions=kept, meta=current.meta))
+        finally:
+            lock.release()
 
     # ------------------------------------------------------------ traffic
 
@@ -156,6 +170,20 @@ class TapeSession:
         if self.writer is not None:
             return self.writer.snapshot()
         return self.index.interactions
+
+    def findings_seen(self) -> list[Finding]:
+        """Findings of what this run recorded, then those stored with what it replayed (in cassette order)."""
+        with self._lock:
+            found = list(self.findings)
+        if self.plan.replay:
+            recorded = self.index.interactions
+            for position in sorted(self.index.played()):
+                found.extend(recorded[position].meta.findings)
+        return found
+
+    def misses_seen(self) -> list[Miss]:
+        with self._lock:
+            return list(self.misses)
 
     def error_findings(self) -> list[Finding]:
         with self._lock:

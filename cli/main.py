@@ -61,6 +61,8 @@ def _tape_options(f: Any) -> Any:
                      show_default=True,
                      help="After the last recorded answer to a repeated request: repeat it, or answer a miss.")(f)
     f = click.option("--strict", is_flag=True, help="Exit 1 if a miss or an error-level finding occurred.")(f)
+    f = click.option("--drop-unplayed", is_flag=True,
+                     help="Remove the cassette's interactions this run never played (when it keeps them).")(f)
     return f
 
 
@@ -77,6 +79,7 @@ def _tape_settings(cassette: Path, record_mode: str, scope: str, kw: dict[str, A
         "graphtape_redact_query": list(kw["redact_query"]),
         "graphtape_redact_fields": list(kw["redact_fields"]),
         "graphtape_cassette_dir": kw["cassette_dir"] or "",
+        "graphtape_drop_unplayed": kw["drop_unplayed"],
     }
 
 
@@ -175,10 +178,12 @@ def addon_path() -> None:
 
 
 def _register_more() -> None:
-    from graphtape.cli import demo, validate_command
+    from graphtape.cli import demo, import_export, validate_command
 
     main.add_command(validate_command.validate)
     main.add_command(demo.demo)
+    main.add_command(import_export.import_capture)
+    main.add_command(import_export.export)
 
 
 _register_more()
