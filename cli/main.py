@@ -103,17 +103,27 @@ def main() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port to listen on; 0 picks a free one.")
 @click.option("--verbose", "-v", is_flag=True, help="Log each request.")
-def simulate(host: str, port: int, verbose: bool) -> None:
+@click.option("--drift", "drifts", multiple=True, metavar="NAME",
+              help="Answer creates with a drifted shape (repeatable or comma-separated): rename-property, "
+                   "size-as-string, extra-property, new-enum-value, status-200, subtype-property, odata-type, "
+                   "content-type.")
+def simulate(host: str, port: int, verbose: bool, drifts: tuple[str, ...]) -> None:
     """Serve a local Graph look-alike for the attachment routes (no network needed)."""
+    from graphtape.addons.simulation_drift import DriftingSimulation, UnknownDriftError
     from graphtape.addons.simulator import Simulator
 
-    simulator = Simulator()
+    try:
+        drifting = DriftingSimulation(drifts) if drifts else None
+    except UnknownDriftError as exc:
+        raise click.BadParameter(str(exc), param_hint="--drift") from None
+    simulator = Simulator(drifting)
     # The reverse target is never contacted: the simulator answers every request and
     # connections to the upstream are lazy.
     spec = ServerSpec(label="simulator", mode="reverse:http://127.0.0.1:9", host=host, port=port,
                       options={"graphtape_simulate": True}, verbosity="info" if verbose else "warn")
     try:
-        run_server(spec, [simulator], lambda: "Graph attachment simulator")
+        run_server(spec, [simulator], lambda: "Graph attachment simulator"
+                   + (f", drift: {', '.join(drifting.drifts)}" if drifting else ""))
     except StartupError as exc:
         click.echo(f"graphtape simulator: cannot start: {exc}", err=True)
         sys.exit(2)
@@ -166,9 +176,10 @@ def addon_path() -> None:
 
 
 def _register_more() -> None:
-    from graphtape.cli import demo, validate_command
+    from graphtape.cli import demo, drift_command, validate_command
 
     main.add_command(validate_command.validate)
+    main.add_command(drift_command.drift)
     main.add_command(demo.demo)
 
 

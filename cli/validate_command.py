@@ -16,7 +16,7 @@ from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.model import Interaction
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cli.http_documents import parse_http_document
-from graphtape.cli.reports import FORMATS, ReportCase, render
+from graphtape.cli.reports import FORMATS, ReportCase, report_exit_code, write_report
 
 __all__ = ["validate", "validate_paths", "validate_interaction"]
 
@@ -119,19 +119,15 @@ def validate_paths(paths: list[Path], route_path: str = DEFAULT_BODY_ROUTE) -> l
               help="Route assumed for bare JSON bodies.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to this file instead of stdout.")
-def validate(files: tuple[Path, ...], fmt: str, route_path: str, output: Path | None) -> None:
+@click.option("--color/--no-color", "colour", default=None,
+              help="Colour the text report. Default: only on a terminal, and not when NO_COLOR is set.")
+def validate(files: tuple[Path, ...], fmt: str, route_path: str, output: Path | None, colour: bool | None) -> None:
     """Check cassettes, .http/Markdown HTTP examples or JSON bodies against Graph's documented schema.
 
     Exit 0 when clean, 1 on an error-level finding, 2 when an input cannot be read.
     """
     cases = validate_paths(list(files), route_path)
-    text = render(cases, fmt, title="graphtape validate", stream=sys.stdout if output is None else None)
-    if output is not None:
-        output.write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
-    if any(c.error for c in cases):
-        sys.exit(2)
-    sys.exit(1 if any(c.failed for c in cases) else 0)
+    write_report(cases, fmt, "graphtape validate", output, colour)
+    sys.exit(report_exit_code(cases))
 
 

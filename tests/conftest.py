@@ -33,3 +33,34 @@ def run_graphtape() -> Iterator[StartGraphtape]:
 def simulator(run_graphtape: StartGraphtape) -> GraphtapeProcess:
     """A running ``graphtape simulate`` on a free loopback port."""
     return run_graphtape("simulate", "--port", "0")
+
+
+RecordFromSimulator = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def record_from_simulator(tmp_path_factory: pytest.TempPathFactory) -> RecordFromSimulator:
+    """Record example requests through real `graphtape simulate [--drift X]` and `graphtape record` processes."""
+    from graphtape.cli.examples import EXAMPLES, ExampleRequest
+
+    import httpx
+
+    cache: dict[tuple[str, ...], Path] = {}
+
+    def record(*drifts: str, examples: tuple[ExampleRequest, ...] = EXAMPLES, fresh: bool = False) -> Path:
+        key = (*drifts, *(e.name for e in examples))
+        if key in cache and not fresh:
+            return cache[key]
+        cassette = tmp_path_factory.mktemp("recorded") / "cassette.yaml"
+        drift_args = [a for d in drifts for a in ("--drift", d)]
+        with GraphtapeProcess("simulate", "--port", "0", *drift_args) as sim:
+            with GraphtapeProcess("record", "--cassette", str(cassette), "--upstream", sim.url,
+                                  "--port", "0") as rec:
+                for ex in examples:
+                    httpx.post(rec.url + ex.path, content=ex.body, headers=ex.all_headers(), trust_env=False,
+                               timeout=30)
+        assert rec.returncode == 0, rec.stdout + rec.stderr
+        cache.setdefault(key, cassette)
+        return cassette
+
+    return record
