@@ -11,6 +11,7 @@ import click
 
 from graphtape.cassettes.matching import Exhausted
 from graphtape.cassettes.record_modes import RecordMode
+from graphtape.cli.alert_options import alert_options, alert_settings
 from graphtape.cli.server import ServerSpec, StartupError, run_server
 from graphtape.cli.summary import exit_code, session_summary
 
@@ -89,6 +90,8 @@ def _run_tape(label: str, mode_spec: str, host: str, port: int, settings: dict[s
         sys.exit(2)
     tape = stack.tape
     click.echo(session_summary(label, tape.closed_sessions, tape.close_errors))
+    if stack.alerts.summary():
+        click.echo(stack.alerts.summary())
     sys.exit(exit_code(tape.closed_sessions, tape.close_errors, strict))
 
 
@@ -142,10 +145,11 @@ def simulate(host: str, port: int, verbose: bool, drifts: tuple[str, ...]) -> No
 @click.option("--scope", type=click.Choice(["attachments", "all"]), default="attachments", show_default=True,
               help="attachments: record attachment-creating calls, pass the rest through; all: record all.")
 @_tape_options
+@alert_options
 def record(cassette: Path, upstream: str, host: str, port: int, mode: str, confdir: str | None, verbose: bool,
            record_mode: str, scope: str, **kw: Any) -> None:
     """Proxy to the upstream, validating and recording attachment calls into CASSETTE."""
-    settings = _tape_settings(cassette, record_mode, scope, kw)
+    settings = _tape_settings(cassette, record_mode, scope, kw) | alert_settings(kw)
     target = "forward proxy" if mode == "forward" else f"upstream {upstream}"
     _run_tape("recorder", _mode_spec(mode, upstream), host, port, settings, confdir, verbose, kw["strict"],
               f"{target}, cassette {cassette}, record mode {record_mode}")
