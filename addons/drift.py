@@ -247,9 +247,9 @@ def _listed(values: Iterable[str]) -> str:
 
 
 def compare_samples(baseline: list[ResponseSample], candidate: list[ResponseSample],
-                    config: DriftConfig) -> list[Finding]:
+                    config: DriftConfig, against: str = "vs baseline") -> list[Finding]:
     """Drift of ``candidate`` from ``baseline``: both are responses of one (route, subtype)."""
-    out = _Collector(config, "vs baseline")
+    out = _Collector(config, against)
     if not baseline or not candidate:
         return out.findings
     for attr, kind, path, what in (

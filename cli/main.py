@@ -180,10 +180,11 @@ def addon_path() -> None:
 
 
 def _register_more() -> None:
-    from graphtape.cli import demo, drift_command, validate_command
+    from graphtape.cli import demo, drift_command, validate_command, verify_command
 
     main.add_command(validate_command.validate)
     main.add_command(drift_command.drift)
+    main.add_command(verify_command.verify)
     main.add_command(demo.demo)
 
 
