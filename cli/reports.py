@@ -112,9 +112,10 @@ def render_markdown(cases: list[ReportCase], title: str) -> str:
     rows = [(c, f) for c in cases for f in c.findings]
     unreadable = [c for c in cases if c.error]
     if rows:
-        lines += ["| severity | where | path | message | expected | seen |", "|---|---|---|---|---|---|"]
+        lines += ["| severity | kind | where | path | message | expected | seen |", "|---|---|---|---|---|---|---|"]
         for c, f in rows:
-            lines.append(f"| {f.severity.value} | {_md_cell(c.source)}: {_md_cell(c.name)} | `{_md_cell(f.path)}` | "
+            lines.append(f"| {f.severity.value} | {f.code} | {_md_cell(c.source)}: {_md_cell(c.name)} | "
+                         f"`{_md_cell(f.path)}` | "
                          f"{_md_cell(f.message)} | {_md_cell(f.expected)} | {_md_cell(f.seen)} |")
     for c in unreadable:
         lines.append(f"- **{_md_cell(c.source)}** unreadable: {_md_cell(c.error or '')}")
