@@ -24,7 +24,7 @@ from graphtape.addons.graph_routes import RouteMatch, match_route
 from graphtape.addons.graph_validation import parse_json_body, validate_response
 from graphtape.cassettes.encoding import decode_body
 from graphtape.cassettes.findings import Finding
-from graphtape.cassettes.model import Interaction
+from graphtape.cassettes.model import Interaction, Response
 
 __all__ = [
     "ResponseSample",
@@ -151,8 +151,9 @@ def sample_from_exchange(source: str, method: str, uri: str, request_body: bytes
     )
 
 
-def sample_from_interaction(interaction: Interaction, source: str) -> ResponseSample:
-    req, resp = interaction.request, interaction.response
+def sample_from_interaction(interaction: Interaction, source: str, response: Response | None = None) -> ResponseSample:
+    """The recorded response of ``interaction`` as a sample, or ``response`` (a live answer to its request)."""
+    req, resp = interaction.request, response or interaction.response
     try:
         req_body = decode_body(req.body, req.headers.get("content-encoding"))
         resp_body = decode_body(resp.body, resp.headers.get("content-encoding"))

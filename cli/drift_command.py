@@ -19,7 +19,7 @@ from graphtape.addons.drift_config import DriftConfig, DriftConfigError, DriftKi
 from graphtape.cassettes.errors import CassetteFormatError, GraphtapeError
 from graphtape.cassettes.findings import Finding
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cli.reports import FORMATS, ReportCase, report_exit_code, write_report
+from graphtape.cli.reports import ReportCase, report_exit_code, report_options, write_report
 
 __all__ = ["drift", "drift_cases", "load_samples", "DriftInputError", "drift_config_options", "config_from_options"]
 
@@ -123,12 +123,7 @@ def config_from_options(config_path: Path | None, severities: tuple[str, ...],
 @click.command()
 @click.argument("baseline", type=click.Path(path_type=Path))
 @click.argument("candidate", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report to this file instead of stdout.")
-@click.option("--color/--no-color", "colour", default=None,
-              help="Colour the text report. Default: only on a terminal, and not when NO_COLOR is set.")
+@report_options
 @drift_config_options
 def drift(baseline: Path, candidate: Path, fmt: str, output: Path | None, colour: bool | None,
           config_path: Path | None, severities: tuple[str, ...], volatile: tuple[str, ...]) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from graphtape.cassettes.findings import Finding, Severity
 
-__all__ = ["ReportCase", "render", "write_report", "colour_wanted", "report_exit_code", "FORMATS"]
+__all__ = ["ReportCase", "render", "write_report", "report_options", "colour_wanted", "report_exit_code", "FORMATS"]
 
 FORMATS = ("text", "json", "junit", "markdown")
 
@@ -157,3 +157,16 @@ def report_exit_code(cases: list[ReportCase]) -> int:
     if any(c.error for c in cases):
         return 2
     return 1 if any(c.failed for c in cases) else 0
+
+
+def report_options(f: Any) -> Any:
+    """--format, --output and --color/--no-color, as every report-writing command takes them."""
+    import click
+
+    f = click.option("--color/--no-color", "colour", default=None,
+                     help="Colour the text report. Default: only on a terminal, and not when NO_COLOR is set.")(f)
+    f = click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Write the report to this file instead of stdout.")(f)
+    f = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                     help="Report format.")(f)
+    return f

@@ -16,7 +16,7 @@ from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.model import Interaction
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cli.http_documents import parse_http_document
-from graphtape.cli.reports import FORMATS, ReportCase, report_exit_code, write_report
+from graphtape.cli.reports import ReportCase, report_exit_code, report_options, write_report
 
 __all__ = ["validate", "validate_paths", "validate_interaction"]
 
@@ -113,14 +113,9 @@ def validate_paths(paths: list[Path], route_path: str = DEFAULT_BODY_ROUTE) -> l
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Report format.")
+@report_options
 @click.option("--route", "route_path", default=DEFAULT_BODY_ROUTE, show_default=True,
               help="Route assumed for bare JSON bodies.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report to this file instead of stdout.")
-@click.option("--color/--no-color", "colour", default=None,
-              help="Colour the text report. Default: only on a terminal, and not when NO_COLOR is set.")
 def validate(files: tuple[Path, ...], fmt: str, route_path: str, output: Path | None, colour: bool | None) -> None:
     """Check cassettes, .http/Markdown HTTP examples or JSON bodies against Graph's documented schema.
 

@@ -17,15 +17,8 @@ from typing import Any
 
 import click
 
-from graphtape.addons.drift import (
-    ResponseSample,
-    compare_samples,
-    sample_from_exchange,
-    sample_from_interaction,
-    schema_drift,
-)
+from graphtape.addons.drift import compare_samples, sample_from_interaction, schema_drift
 from graphtape.addons.drift_config import DriftConfig
-from graphtape.cassettes.encoding import decode_body
 from graphtape.cassettes.errors import CassetteFormatError, GraphtapeError
 from graphtape.cassettes.findings import Finding
 from graphtape.cassettes.model import Interaction, Response
@@ -34,7 +27,7 @@ from graphtape.cassettes.serialization import load_cassette
 from graphtape.cassettes.storage import save_cassette
 from graphtape.cli.drift_command import config_from_options, drift_config_options
 from graphtape.cli.live_requests import bearer_value, resend
-from graphtape.cli.reports import FORMATS, ReportCase, report_exit_code, write_report
+from graphtape.cli.reports import ReportCase, report_exit_code, report_options, write_report
 from graphtape.cli.validate_command import validate_interaction
 
 __all__ = ["verify", "live_drift"]
@@ -42,21 +35,10 @@ __all__ = ["verify", "live_drift"]
 DEFAULT_TOKEN_ENV = "GRAPHTAPE_TOKEN"
 
 
-def _live_sample(interaction: Interaction, live: Response, source: str) -> ResponseSample:
-    req = interaction.request
-    try:
-        req_body = decode_body(req.body, req.headers.get("content-encoding"))
-        body = decode_body(live.body, live.headers.get("content-encoding"))
-    except ValueError:
-        req_body, body = req.body, live.body
-    return sample_from_exchange(source, req.method, req.uri, req_body, live.status_code, live.headers.as_dict(),
-                                body)
-
-
 def live_drift(interaction: Interaction, live: Response, config: DriftConfig, source: str) -> list[Finding]:
     """Drift of the live answer from the recorded one, and new departures from the schema."""
     recorded = sample_from_interaction(interaction, source)
-    current = _live_sample(interaction, live, source)
+    current = sample_from_interaction(interaction, source, live)
     findings = compare_samples([recorded], [current], config, against="vs recorded")
     already = {(f.code, f.path) for f in schema_drift(recorded, config)}
     seen = {(f.code, f.path, f.expected, f.seen) for f in findings}
@@ -83,12 +65,7 @@ def _rerecorded(interaction: Interaction, live: Response) -> Interaction:
 @click.option("--update", is_flag=True, help="Re-record the interactions whose live answer drifted.")
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
               help="Seconds to wait for each live answer.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report to this file instead of stdout.")
-@click.option("--color/--no-color", "colour", default=None,
-              help="Colour the text report. Default: only on a terminal, and not when NO_COLOR is set.")
+@report_options
 @drift_config_options
 def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, timeout: float, fmt: str,
            output: Path | None, colour: bool | None, **kw: Any) -> None:
