@@ -76,7 +76,6 @@ class AlertLog:
         self.write_failures = 0
         self._file: IO[str] | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
             self._file = path.open("a", encoding="utf-8")
 
     def add(self, alert: Alert) -> bool:

@@ -85,3 +85,11 @@ def test_bad_options_are_refused(option: str, value: str, needle: str) -> None:
         with pytest.raises(exceptions.OptionsError, match=None) as info:
             tctx.configure(alerts, **{option: value})
         assert needle in str(info.value)
+
+
+def test_an_alerts_file_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    alerts = Alerts(Tape())
+    with taddons.context(alerts) as tctx:
+        with pytest.raises(exceptions.OptionsError, match="cannot open"):
+            tctx.configure(alerts, graphtape_alerts=str(tmp_path / "missing" / "a.jsonl"))
+    assert not (tmp_path / "missing").exists()
