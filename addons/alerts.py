@@ -21,6 +21,7 @@ from graphtape.addons.alert_log import Alert, AlertLog
 from graphtape.addons.alert_webhook import WebhookSender
 from graphtape.addons.drift import sample_from_exchange, schema_drift
 from graphtape.addons.drift_config import DriftConfig, DriftConfigError, load_drift_config
+from graphtape.addons.graph_routes import match_route
 from graphtape.addons.tape import Tape
 from graphtape.cassettes.findings import Finding, Severity
 
@@ -83,12 +84,22 @@ class Alerts:
         if self.log is None or flow.response is None:
             return
         stored = flow.metadata.get(FINDINGS_METADATA_KEY)
-        if stored is None:  # not recorded by graphtape (replayed, out of scope, withheld)
-            return
+        if stored is None and not self._unknown_attachment_route(flow):
+            return  # replayed, withheld, or passed through and not an attachment call
         try:
-            self._alert(flow, [Finding.from_dict(d) for d in stored])
+            self._alert(flow, [Finding.from_dict(d) for d in stored or []])
         except Exception as exc:  # noqa: BLE001 - an alert must never break the proxying
             logger.warning(f"graphtape: alerting failed for {flow.request.method} {flow.request.path}: {exc}")
+
+    def _unknown_attachment_route(self, flow: http.HTTPFlow) -> bool:
+        """A call passed through out of scope that looks like an attachment route the table lacks:
+        Graph may have documented a new one; say so (``new-route``)."""
+        session = self.tape.session
+        if "graphtape" in flow.metadata or (session is not None and not session.plan.record):
+            return False
+        path = flow.request.path.split("?", 1)[0]
+        return (flow.request.method == "POST" and "/attachments" in path.lower()
+                and match_route("POST", path) is None)
 
     def _alert(self, flow: http.HTTPFlow, findings: list[Finding]) -> None:
         assert self.log is not None and flow.response is not None

@@ -93,3 +93,21 @@ def test_an_alerts_file_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
         with pytest.raises(exceptions.OptionsError, match="cannot open"):
             tctx.configure(alerts, graphtape_alerts=str(tmp_path / "missing" / "a.jsonl"))
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize(("path", "alerted"), [
+    ("/v1.0/chats/19:abc/messages/1/attachments", True),  # not in graphtape's route table
+    ("/v1.0/me/messages/AAMk=/attachments", False),  # a documented route (the recorder's business)
+    ("/v1.0/me/messages", False),  # not an attachment call
+])
+def test_an_unknown_attachment_route_passed_through_is_a_new_route(tmp_path: Path, path: str,
+                                                                    alerted: bool) -> None:
+    alerts = Alerts(Tape())
+    with taddons.context(alerts) as tctx:
+        tctx.configure(alerts, graphtape_alerts=str(tmp_path / "a.jsonl"))
+        flow = _flow(RESPONSE, None)
+        flow.request.path = path
+        alerts.response(flow)
+        alerts.done()
+    kinds = [r["kind"] for r in _records(tmp_path / "a.jsonl")]
+    assert kinds == (["new-route"] if alerted else [])
