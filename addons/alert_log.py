@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Callable
 
 from graphtape.addons.alert_webhook import WebhookSender
 from graphtape.cassettes.findings import Finding
+from graphtape.cassettes.redaction import DEFAULT_BODY_FIELDS, DEFAULT_HEADERS, DEFAULT_QUERY_PARAMS, REDACTED
 
-__all__ = ["AlertLog", "Alert"]
+__all__ = ["AlertLog", "Alert", "scrubbed"]
 
 logger = logging.getLogger("graphtape")
 
@@ -46,7 +48,23 @@ class Alert:
     def record(self, now: str) -> dict[str, Any]:
         return {"type": "alert", "time": now, "kind": self.finding.code, "severity": self.finding.severity.value,
                 "request": self.request_line, "subtype": self.subtype, "status": self.status,
-                "finding": self.finding.to_dict()}
+                "finding": scrubbed(self.finding).to_dict()}
+
+
+_SECRET_PARAM = re.compile(r"(?i)\b(" + "|".join(map(re.escape, sorted(DEFAULT_QUERY_PARAMS))) + r")=[^&\s\"']+")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"']+")
+
+
+def scrubbed(finding: Finding) -> Finding:
+    """``finding`` with secrets out of its seen value: a secret field's value, token query
+    parameters and bearer credentials (a finding quotes what it saw; an alert leaves the machine)."""
+    key = finding.path.rsplit(".", 1)[-1].strip("[]'").lower()
+    if key in DEFAULT_BODY_FIELDS or key in DEFAULT_HEADERS:
+        seen = REDACTED
+    else:
+        seen = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", finding.seen)
+        seen = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}={REDACTED}", seen)
+    return finding if seen == finding.seen else replace(finding, seen=seen)
 
 
 @dataclass

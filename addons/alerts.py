@@ -17,7 +17,7 @@ from typing import Any
 
 from mitmproxy import ctx, exceptions, http
 
-from graphtape.addons.alert_log import Alert, AlertLog
+from graphtape.addons.alert_log import Alert, AlertLog, scrubbed
 from graphtape.addons.alert_webhook import WebhookSender
 from graphtape.addons.drift import sample_from_exchange, schema_drift
 from graphtape.addons.drift_config import DriftConfig, DriftConfigError, load_drift_config
@@ -114,6 +114,7 @@ class Alerts:
         alerts += [f for f in findings if f.where == "request" and f.severity is not Severity.INFO]
         for finding in alerts:
             if self.log.add(Alert(finding, sample.request_line, sample.route, sample.subtype, sample.status)):
+                finding = scrubbed(finding)
                 logger.warning(f"graphtape: ALERT {finding.code} on {sample.request_line} [{sample.subtype}]: "
                                f"{finding.path}: {finding.message} (expected {finding.expected}, "
                                f"seen {finding.seen}); repeats are grouped")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.addons.alert_log import Alert, AlertLog
+from graphtape.addons.alert_log import Alert, AlertLog, scrubbed
 from graphtape.addons.alert_webhook import WebhookSender, safe_url
 from graphtape.cassettes.findings import Finding, Severity
 
@@ -101,3 +101,15 @@ def test_a_full_queue_drops_instead_of_blocking() -> None:
 ])
 def test_webhook_urls_are_logged_without_secrets(url: str, shown: str) -> None:
     assert safe_url(url) == shown
+
+
+@pytest.mark.parametrize(("path", "seen", "kept", "gone"), [
+    ("$.client_secret", 'string "fake-secret-123"', "REDACTED", "fake-secret-123"),
+    ("$.uploadLink", 'string "https://x/up?authtoken=fake-token-123&x=1"', "authtoken=REDACTED&x=1",
+     "fake-token-123"),
+    ("$.note", 'string "Bearer fake-token-123"', "Bearer REDACTED", "fake-token-123"),
+    ("$.size", 'string "185"', 'string "185"', "REDACTED"),
+])
+def test_alerts_scrub_secrets_from_what_they_quote(path: str, seen: str, kept: str, gone: str) -> None:
+    finding = Finding(Severity.WARNING, "unknown-property", "request", path, "x", seen, "m")
+    assert kept in scrubbed(finding).seen and gone not in scrubbed(finding).seen
