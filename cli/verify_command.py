@@ -24,7 +24,7 @@ from graphtape.cassettes.findings import Finding
 from graphtape.cassettes.model import Interaction, Response
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cassettes.storage import save_cassette
+from graphtape.cassettes.storage import CassetteWriter
 from graphtape.cli.drift_command import config_from_options, drift_config_options
 from graphtape.cli.live_requests import bearer_value, resend
 from graphtape.cli.reports import ReportCase, report_exit_code, report_options, write_report
@@ -80,6 +80,11 @@ def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, t
     try:
         config = config_from_options(kw["config_path"], kw["severities"], kw["volatile"])
         loaded = load_cassette(cassette)
+        # --update goes through the recorder's writer: locked (a running recorder is not
+        # clobbered), journaled, written atomically.
+        writer = CassetteWriter(cassette, keep_existing=False, meta=loaded.meta) if update else None
+        if writer is not None:
+            writer.open()
     except (GraphtapeError, CassetteFormatError, OSError) as exc:
         click.echo(f"graphtape verify: {exc}", err=True)
         sys.exit(2)
@@ -105,8 +110,13 @@ def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, t
             if update and findings:
                 updated[i] = _rerecorded(interaction, live)
     changed = sum(1 for a, b in zip(updated, loaded.interactions) if a is not b)
-    if changed:
-        save_cassette(cassette, replace(loaded, interactions=updated))
-        click.echo(f"graphtape verify: re-recorded {changed} drifted interaction(s) into {cassette}", err=True)
+    if writer is not None:
+        try:
+            for interaction in updated:
+                writer.append(interaction)
+        finally:
+            writer.close()
+        if changed:
+            click.echo(f"graphtape verify: re-recorded {changed} drifted interaction(s) into {cassette}", err=True)
     write_report(cases, fmt, "graphtape verify", output, colour)
     sys.exit(report_exit_code(cases))

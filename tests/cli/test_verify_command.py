@@ -97,3 +97,13 @@ def test_unreachable_service_and_broken_cassette_exit_2(recorded: Path, tmp_path
     broken.write_text("interactions: [\n")
     code, _, err = _verify("--cassette", str(broken))
     assert code == 2 and "broken.yaml" in err
+
+
+def test_update_does_not_clobber_a_cassette_being_recorded(recorded: Path, run_graphtape, tmp_path: Path) -> None:
+    cassette = tmp_path / "busy.yaml"
+    shutil.copy(recorded, cassette)
+    sim = run_graphtape("simulate", "--port", "0", "--drift", "size-as-string")
+    run_graphtape("record", "--cassette", str(cassette), "--upstream", sim.url, "--port", "0",
+                  "--record-mode", "new_episodes")
+    code, _, err = _verify("--cassette", str(cassette), "--upstream", sim.url, "--update")
+    assert code == 2 and "already being recorded" in err
