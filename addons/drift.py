@@ -113,6 +113,14 @@ class ResponseSample:
         return f"{self.status // 100}xx"
 
 
+def _masked_path(path: str) -> str:
+    """An unknown route's path with its ids (anything but plain words) as ``{id}``: alerts
+    name the route, never a mailbox, a chat or a message."""
+    segments = path.split("/")
+    return "/".join(seg if (seg.isalpha() or (i == 1 and seg in ("v1.0", "beta")) or not seg) else "{id}"
+                    for i, seg in enumerate(segments))
+
+
 def _subtype(request_body: bytes | None) -> str:
     parsed, problem = parse_json_body(request_body or b"")
     if problem is None and isinstance(parsed, dict) and isinstance(parsed.get("@odata.type"), str):
@@ -134,7 +142,7 @@ def sample_from_exchange(source: str, method: str, uri: str, request_body: bytes
         route = f"{method.upper()} {match.api_version} {match.route.template}"
         line = f"{method.upper()} /{match.api_version}{match.route.template}"
     else:
-        route = line = f"{method.upper()} {path}"
+        route = line = f"{method.upper()} {_masked_path(path)}"
     shape: dict[str, set[str]] = {}
     enums: dict[str, set[str]] = {}
     parsed, problem = parse_json_body(body)

@@ -87,6 +87,7 @@ def test_unknown_attachment_route_is_a_new_route() -> None:
     s = sample_from_exchange("t", "POST", "https://graph.microsoft.com/v1.0/me/chats/1/attachments", b"{}", 201,
                              JSON, b"{}")
     assert [f.code for f in schema_drift(s, DriftConfig())] == ["new-route"]
+    assert s.request_line == "POST /v1.0/me/chats/{id}/attachments"  # ids never leave in an alert
 
 
 @pytest.mark.parametrize(("data", "needle"), [

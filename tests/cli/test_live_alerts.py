@@ -55,7 +55,7 @@ def test_alerts_reach_the_webhook_and_the_file_grouped(run_graphtape, webhook_re
     assert all(r["repeats"] == 9 and r["total"] == 10 for r in repeats)
     assert webhook_receiver.wait_for(len(records)) == records  # the same records, in order
     text = alerts.read_text()
-    for secret_or_id in (FAKE_TOKEN, "Bearer", "adele@contoso.com", "AAMkAGI2THVSAAA="):
+    for secret_or_id in (FAKE_TOKEN, "Bearer", "adele@contoso.com", "AAMkAGI2THVSAAA=", "19:abc"):
         assert secret_or_id not in text
     assert f"alerts       {len(firsts)} distinct, {10 * len(repeats) + 1} in all" in rec.stdout
     assert f"webhook    {len(records)} delivered, 0 failed" in rec.stdout
