@@ -15,6 +15,7 @@ from typing import Any
 
 from mitmproxy import ctx, http
 
+from graphtape.addons.alerts import FINDINGS_METADATA_KEY
 from graphtape.addons.flow_convert import RECORD_FAILURE_STATUS, graph_error, request_from_flow, response_from_flow
 from graphtape.addons.graph_routes import Operation, RouteMatch
 from graphtape.addons.graph_validation import validate_request, validate_response
@@ -108,6 +109,8 @@ class Recorder:
             )
             return
         session.add_findings(findings)
+        # For the Alerts addon (runs next): the findings, as plain data so flows stay serialisable.
+        flow.metadata[FINDINGS_METADATA_KEY] = [f.to_dict() for f in findings]
         if findings:
             _mark(flow, findings)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphtape.addons.alerts import Alerts
 from graphtape.addons.graph_simulation import GraphSimulation
 from graphtape.addons.lazy_alpn import PreferHttp2
 from graphtape.addons.recorder import Recorder
@@ -16,17 +17,18 @@ __all__ = ["GraphtapeStack", "build_stack"]
 
 
 class GraphtapeStack:
-    """Tape (options + cassette session), Replayer, Recorder, Simulator, UploadUrlRouting.
+    """Tape (options + cassette session), Replayer, Recorder, Alerts, Simulator, PreferHttp2, UploadUrlRouting.
 
     The replayer answers first; the recorder validates what is left before it goes
     upstream (or to the simulator, when ``graphtape_simulate`` is on) and records
-    the answer.
+    the answer; Alerts turns the recorder's findings into grouped alerts.
     """
 
     def __init__(self, simulation: GraphSimulation | None = None) -> None:
         self.tape = Tape()
         self.replayer = Replayer(self.tape)
         self.recorder = Recorder(self.tape)
+        self.alerts = Alerts(self.tape)
         self.simulator = Simulator(simulation)
         self.prefer_http2 = PreferHttp2()  # lazy connections would otherwise keep tunnelled clients on HTTP/1.1
         # Last, so it rewrites an uploadUrl after the recorder kept the upstream's.
@@ -34,7 +36,8 @@ class GraphtapeStack:
 
     @property
     def addons(self) -> list[Any]:
-        return [self.tape, self.replayer, self.recorder, self.simulator, self.prefer_http2, self.upload_routing]
+        return [self.tape, self.replayer, self.recorder, self.alerts, self.simulator, self.prefer_http2,
+                self.upload_routing]
 
 
 def build_stack(simulation: GraphSimulation | None = None) -> GraphtapeStack:

@@ -12,6 +12,7 @@ import click
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
 from graphtape.cassettes.matching import Exhausted
 from graphtape.cassettes.record_modes import RecordMode
+from graphtape.cli.alert_options import alert_options, alert_settings
 from graphtape.cli.server import ServerSpec, StartupError, run_server
 from graphtape.cli.summary import exit_code, session_summary
 
@@ -97,6 +98,8 @@ def _run_tape(label: str, mode_spec: str, host: str, port: int, settings: dict[s
         sys.exit(2)
     tape = stack.tape
     click.echo(session_summary(label, tape.closed_sessions, tape.close_errors))
+    if stack.alerts.summary():
+        click.echo(stack.alerts.summary())
     sys.exit(exit_code(tape.closed_sessions, tape.close_errors, strict))
 
 
@@ -111,17 +114,27 @@ def main() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port to listen on; 0 picks a free one.")
 @click.option("--verbose", "-v", is_flag=True, help="Log each request.")
-def simulate(host: str, port: int, verbose: bool) -> None:
+@click.option("--drift", "drifts", multiple=True, metavar="NAME",
+              help="Answer creates with a drifted shape (repeatable or comma-separated): rename-property, "
+                   "size-as-string, extra-property, new-enum-value, status-200, subtype-property, odata-type, "
+                   "content-type.")
+def simulate(host: str, port: int, verbose: bool, drifts: tuple[str, ...]) -> None:
     """Serve a local Graph look-alike for the attachment routes (no network needed)."""
+    from graphtape.addons.simulation_drift import DriftingSimulation, UnknownDriftError
     from graphtape.addons.simulator import Simulator
 
-    simulator = Simulator()
+    try:
+        drifting = DriftingSimulation(drifts) if drifts else None
+    except UnknownDriftError as exc:
+        raise click.BadParameter(str(exc), param_hint="--drift") from None
+    simulator = Simulator(drifting)
     # The reverse target is never contacted: the simulator answers every request and
     # connections to the upstream are lazy.
     spec = ServerSpec(label="simulator", mode="reverse:http://127.0.0.1:9", host=host, port=port,
                       options={"graphtape_simulate": True}, verbosity="info" if verbose else "warn")
     try:
-        run_server(spec, [simulator], lambda: "Graph attachment simulator")
+        run_server(spec, [simulator], lambda: "Graph attachment simulator"
+                   + (f", drift: {', '.join(drifting.drifts)}" if drifting else ""))
     except StartupError as exc:
         click.echo(f"graphtape simulator: cannot start: {exc}", err=True)
         sys.exit(2)
@@ -143,10 +156,11 @@ def simulate(host: str, port: int, verbose: bool) -> None:
               help="Bodies larger than this many bytes go to content-addressed files beside the cassette "
                    "(such cassettes are graphtape's own, not loadable by VCR.py); 0 keeps every body inline.")
 @_tape_options
+@alert_options
 def record(cassette: Path, upstream: str, host: str, port: int, mode: str, confdir: str | None, verbose: bool,
            record_mode: str, scope: str, blob_threshold: int, **kw: Any) -> None:
     """Proxy to the upstream, validating and recording attachment calls into CASSETTE."""
-    settings = _tape_settings(cassette, record_mode, scope, kw)
+    settings = _tape_settings(cassette, record_mode, scope, kw) | alert_settings(kw)
     settings["graphtape_blob_threshold"] = blob_threshold
     target = "forward proxy" if mode == "forward" else f"upstream {upstream}"
     _run_tape("recorder", _mode_spec(mode, upstream), host, port, settings, confdir, verbose, kw["strict"],
@@ -178,9 +192,11 @@ def addon_path() -> None:
 
 
 def _register_more() -> None:
-    from graphtape.cli import demo, import_export, validate_command
+    from graphtape.cli import demo, drift_command, import_export, validate_command, verify_command
 
     main.add_command(validate_command.validate)
+    main.add_command(drift_command.drift)
+    main.add_command(verify_command.verify)
     main.add_command(demo.demo)
     main.add_command(import_export.import_capture)
     main.add_command(import_export.export)

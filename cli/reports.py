@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from graphtape.cassettes.findings import Finding, Severity
 
-__all__ = ["ReportCase", "render", "FORMATS"]
+__all__ = ["ReportCase", "render", "write_report", "report_options", "colour_wanted", "report_exit_code", "FORMATS"]
 
 FORMATS = ("text", "json", "junit", "markdown")
 
@@ -57,8 +58,12 @@ def render_text(cases: list[ReportCase], colour: bool) -> str:
     t = _totals(cases)
     failed = sum(1 for c in cases if c.failed)
     verdict = "FAIL" if failed else "OK"
-    out.append(f"{verdict}: {len(cases)} checked, {failed} failed; findings: {t['error']} error, "
-               f"{t['warning']} warning, {t['info']} info")
+    by_code = Counter(f.code for c in cases for f in c.findings)
+    if by_code:
+        out.append("by kind: " + ", ".join(f"{code} {n}" for code, n in sorted(by_code.items())))
+    line = (f"{verdict}: {len(cases)} checked, {failed} failed; findings: {t['error']} error, "
+            f"{t['warning']} warning, {t['info']} info")
+    out.append(_colour(colour, Severity.ERROR if failed else Severity.INFO, line) if colour else line)
     return "\n".join(out) + "\n"
 
 
@@ -86,9 +91,9 @@ def render_junit(cases: list[ReportCase], suite_name: str) -> str:
         errors = [f for f in c.findings if f.severity is Severity.ERROR]
         if errors:
             failure = ET.SubElement(tc, "failure", message=f"{len(errors)} error finding(s)", type="graphtape")
-            failure.text = "\n".join(str(f) for f in c.findings)
+            failure.text = "\n".join(f"{f} [{f.code}]" for f in c.findings)
         elif c.findings:
-            ET.SubElement(tc, "system-out").text = "\n".join(str(f) for f in c.findings)
+            ET.SubElement(tc, "system-out").text = "\n".join(f"{f} [{f.code}]" for f in c.findings)
     suites = ET.Element("testsuites")
     suites.append(suite)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
@@ -107,22 +112,61 @@ def render_markdown(cases: list[ReportCase], title: str) -> str:
     rows = [(c, f) for c in cases for f in c.findings]
     unreadable = [c for c in cases if c.error]
     if rows:
-        lines += ["| severity | where | path | message | expected | seen |", "|---|---|---|---|---|---|"]
+        lines += ["| severity | kind | where | path | message | expected | seen |", "|---|---|---|---|---|---|---|"]
         for c, f in rows:
-            lines.append(f"| {f.severity.value} | {_md_cell(c.source)}: {_md_cell(c.name)} | `{_md_cell(f.path)}` | "
+            lines.append(f"| {f.severity.value} | {f.code} | {_md_cell(c.source)}: {_md_cell(c.name)} | "
+                         f"`{_md_cell(f.path)}` | "
                          f"{_md_cell(f.message)} | {_md_cell(f.expected)} | {_md_cell(f.seen)} |")
     for c in unreadable:
         lines.append(f"- **{_md_cell(c.source)}** unreadable: {_md_cell(c.error or '')}")
     return "\n".join(lines) + "\n"
 
 
-def render(cases: list[ReportCase], fmt: str, *, title: str = "graphtape", stream: IO[str] | None = None) -> str:
-    stream = stream or sys.stdout
+def colour_wanted(stream: IO[str] | None, forced: bool | None = None) -> bool:
+    """Colour on a terminal (unless NO_COLOR is set), or as ``--color/--no-color`` says."""
+    if forced is not None:
+        return forced
+    return stream is not None and hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def render(cases: list[ReportCase], fmt: str, *, title: str = "graphtape", stream: IO[str] | None = None,
+           colour: bool | None = None) -> str:
     if fmt == "json":
         return render_json(cases)
     if fmt == "junit":
         return render_junit(cases, title)
     if fmt == "markdown":
         return render_markdown(cases, title)
-    colour = hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
-    return render_text(cases, colour)
+    return render_text(cases, colour_wanted(stream, colour))
+
+
+def write_report(cases: list[ReportCase], fmt: str, title: str, output: Path | None,
+                 colour: bool | None = None) -> None:
+    """Render to ``output``, or to stdout (coloured text on a terminal)."""
+    import click
+
+    if output is not None:
+        output.write_text(render(cases, fmt, title=title, colour=bool(colour)), encoding="utf-8")
+        return
+    use_colour = colour_wanted(sys.stdout, colour)
+    click.echo(render(cases, fmt, title=title, colour=use_colour), nl=False, color=use_colour)
+
+
+def report_exit_code(cases: list[ReportCase]) -> int:
+    """DESIGN.md: 2 when an input could not be read, 1 on an error-level finding, else 0."""
+    if any(c.error for c in cases):
+        return 2
+    return 1 if any(c.failed for c in cases) else 0
+
+
+def report_options(f: Any) -> Any:
+    """--format, --output and --color/--no-color, as every report-writing command takes them."""
+    import click
+
+    f = click.option("--color/--no-color", "colour", default=None,
+                     help="Colour the text report. Default: only on a terminal, and not when NO_COLOR is set.")(f)
+    f = click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Write the report to this file instead of stdout.")(f)
+    f = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                     help="Report format.")(f)
+    return f

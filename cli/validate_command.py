@@ -17,7 +17,7 @@ from graphtape.cassettes.findings import Finding
 from graphtape.cassettes.model import Interaction
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cli.http_documents import parse_http_document
-from graphtape.cli.reports import FORMATS, ReportCase, render
+from graphtape.cli.reports import ReportCase, report_exit_code, report_options, write_report
 
 __all__ = ["validate", "validate_paths", "validate_interaction"]
 
@@ -111,25 +111,16 @@ def validate_paths(paths: list[Path], route_path: str = DEFAULT_BODY_ROUTE) -> l
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Report format.")
+@report_options
 @click.option("--route", "route_path", default=DEFAULT_BODY_ROUTE, show_default=True,
               help="Route assumed for bare JSON bodies.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report to this file instead of stdout.")
-def validate(files: tuple[Path, ...], fmt: str, route_path: str, output: Path | None) -> None:
+def validate(files: tuple[Path, ...], fmt: str, route_path: str, output: Path | None, colour: bool | None) -> None:
     """Check cassettes, .http/Markdown HTTP examples or JSON bodies against Graph's documented schema.
 
     Exit 0 when clean, 1 on an error-level finding, 2 when an input cannot be read.
     """
     cases = validate_paths(list(files), route_path)
-    text = render(cases, fmt, title="graphtape validate", stream=sys.stdout if output is None else None)
-    if output is not None:
-        output.write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
-    if any(c.error for c in cases):
-        sys.exit(2)
-    sys.exit(1 if any(c.failed for c in cases) else 0)
+    write_report(cases, fmt, "graphtape validate", output, colour)
+    sys.exit(report_exit_code(cases))
 
 

@@ -96,3 +96,22 @@ def test_formats_parse(tmp_path: Path, fmt: str) -> None:
         assert "| error |" in out
     else:
         assert out.rstrip().splitlines()[-1].startswith("FAIL")
+
+
+@pytest.mark.parametrize(("args", "coloured"), [([], False), (["--color"], True), (["--no-color"], False)])
+def test_colour_only_when_asked_or_on_a_terminal(tmp_path: Path, args: list[str], coloured: bool) -> None:
+    path = tmp_path / "seed.http"
+    path.write_text(SEED_REQUEST)
+    code, out = _run(str(path), *args)  # CliRunner's stdout is not a terminal
+    assert code == 1
+    assert ("\x1b[31m" in out) is coloured
+    report = tmp_path / "report.txt"
+    assert _run(str(path), "--output", str(report))[0] == 1
+    assert "\x1b[" not in report.read_text() and "FAIL" in report.read_text()
+
+
+def test_clean_input_exits_0_in_every_format(tmp_path: Path) -> None:
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps(FILE_BODY))
+    for fmt in ("text", "json", "junit", "markdown"):
+        assert _run(str(path), "--format", fmt)[0] == 0

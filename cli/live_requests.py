@@ -1,0 +1,52 @@
+"""Re-send a recorded request to a live service, with the caller's own credentials.
+
+The cassette's Authorization (redacted anyway) and cookies are never sent: the
+bearer token comes from the caller at run time. Uses the standard library only and
+never a proxy from the environment (the proxy might be graphtape itself).
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit, urlunsplit
+
+from graphtape.cassettes.model import Headers, Request, Response
+
+__all__ = ["resend", "retarget", "bearer_value"]
+
+# Not forwarded: credentials (supplied fresh), and what the HTTP client sets itself.
+_DROPPED = frozenset({"authorization", "proxy-authorization", "cookie", "host", "content-length", "connection",
+                      "transfer-encoding", "accept-encoding", "keep-alive", "te", "upgrade"})
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def bearer_value(token: str) -> str:
+    """``"abc"`` or ``"Bearer abc"`` -> ``"Bearer abc"``."""
+    token = token.strip()
+    return token if token.lower().startswith("bearer ") else f"Bearer {token}"
+
+
+def retarget(uri: str, upstream: str | None) -> str:
+    """The recorded URI with scheme and host replaced by ``upstream``'s (path and query kept)."""
+    if not upstream:
+        return uri
+    base = urlsplit(upstream.rstrip("/"))
+    rec = urlsplit(uri)
+    return urlunsplit((base.scheme, base.netloc, base.path + rec.path, rec.query, ""))
+
+
+def resend(request: Request, upstream: str | None, authorization: str | None, timeout: float) -> Response:
+    """Send ``request`` again; the live answer (any status). Raises OSError when nothing answers."""
+    headers = [(k, v) for k, v in request.headers if k.lower() not in _DROPPED]
+    if authorization:
+        headers.append(("Authorization", authorization))
+    req = urllib.request.Request(retarget(request.uri, upstream), data=request.body or None,
+                                 method=request.method, headers=dict(headers))
+    try:
+        with _OPENER.open(req, timeout=timeout) as answer:
+            return Response(answer.status, answer.reason or "", Headers.of(list(answer.headers.items())),
+                            answer.read())
+    except urllib.error.HTTPError as exc:  # an error status is an answer, not a failure
+        with exc:
+            return Response(exc.code, str(exc.reason or ""), Headers.of(list(exc.headers.items())), exc.read())
