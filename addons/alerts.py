@@ -19,7 +19,7 @@ from mitmproxy import ctx, exceptions, http
 
 from graphtape.addons.alert_log import Alert, AlertLog, scrubbed
 from graphtape.addons.alert_webhook import WebhookSender
-from graphtape.addons.drift import sample_from_exchange, schema_drift
+from graphtape.addons.drift import KIND_OF_FINDING, looks_like_attachment_route, sample_from_exchange, schema_drift
 from graphtape.addons.drift_config import DriftConfig, DriftConfigError, load_drift_config
 from graphtape.addons.graph_routes import match_route
 from graphtape.addons.tape import Tape
@@ -98,8 +98,7 @@ class Alerts:
         if "graphtape" in flow.metadata or (session is not None and not session.plan.record):
             return False
         path = flow.request.path.split("?", 1)[0]
-        return (flow.request.method == "POST" and "/attachments" in path.lower()
-                and match_route("POST", path) is None)
+        return flow.request.method == "POST" and looks_like_attachment_route(path) and match_route("POST", path) is None
 
     def _alert(self, flow: http.HTTPFlow, findings: list[Finding]) -> None:
         assert self.log is not None and flow.response is not None
@@ -110,8 +109,9 @@ class Alerts:
                                       {k.lower(): v for k, v in flow.response.headers.items()},
                                       flow.response.get_content(strict=False) or b"", response_findings)
         alerts = schema_drift(sample, self.config)
-        # Request findings are the client's problems, not drift: alert them as they are.
-        alerts += [f for f in findings if f.where == "request" and f.severity is not Severity.INFO]
+        # Findings that are not drift (the client's request, an error envelope...) alert as they are.
+        alerts += [f for f in findings if f.severity is not Severity.INFO
+                   and (f.where == "request" or f.code not in KIND_OF_FINDING)]
         for finding in alerts:
             if self.log.add(Alert(finding, sample.request_line, sample.route, sample.subtype, sample.status)):
                 finding = scrubbed(finding)

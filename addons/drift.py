@@ -34,6 +34,7 @@ __all__ = [
     "schema_drift",
     "compare_samples",
     "KIND_OF_FINDING",
+    "looks_like_attachment_route",
 ]
 
 # Validation codes (response side) that are drift, by the kind of drift they are.
@@ -111,6 +112,12 @@ class ResponseSample:
     @property
     def status_class(self) -> str:
         return f"{self.status // 100}xx"
+
+
+def looks_like_attachment_route(path: str) -> bool:
+    """A path with an ``attachments`` segment: an attachment route, documented or not.
+    (Outlook's ``AttachmentSessions('...')`` upload URLs are not.)"""
+    return any(seg.lower() == "attachments" for seg in path.split("?", 1)[0].split("/"))
 
 
 def _masked_path(path: str) -> str:
@@ -210,7 +217,7 @@ def schema_drift(sample: ResponseSample, config: DriftConfig) -> list[Finding]:
     """How one response departs from the documented schema of its route and subtype."""
     out = _Collector(config, "vs schema")
     if not sample.known_route:
-        if "attachments" in sample.path.lower():
+        if looks_like_attachment_route(sample.path):
             out.add(DriftKind.NEW_ROUTE, "$route", "a documented attachment route", sample.request_line,
                     "an attachment route graphtape's route table does not document")
         return out.findings

@@ -99,6 +99,7 @@ def test_an_alerts_file_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
     ("/v1.0/chats/19:abc/messages/1/attachments", True),  # not in graphtape's route table
     ("/v1.0/me/messages/AAMk=/attachments", False),  # a documented route (the recorder's business)
     ("/v1.0/me/messages", False),  # not an attachment call
+    ("/api/v2.0/Users('u')/Messages('m')/AttachmentSessions('s')", False),  # an upload URL, not a route
 ])
 def test_an_unknown_attachment_route_passed_through_is_a_new_route(tmp_path: Path, path: str,
                                                                     alerted: bool) -> None:
@@ -111,3 +112,13 @@ def test_an_unknown_attachment_route_passed_through_is_a_new_route(tmp_path: Pat
         alerts.done()
     kinds = [r["kind"] for r in _records(tmp_path / "a.jsonl")]
     assert kinds == (["new-route"] if alerted else [])
+
+
+def test_response_findings_that_are_not_drift_alert_as_they_are(tmp_path: Path) -> None:
+    envelope = Finding(Severity.WARNING, "error-envelope", "response", "$.error.code", "String", "absent", "m")
+    alerts = Alerts(Tape())
+    with taddons.context(alerts) as tctx:
+        tctx.configure(alerts, graphtape_alerts=str(tmp_path / "a.jsonl"))
+        alerts.response(_flow(RESPONSE, [envelope]))
+        alerts.done()
+    assert [r["kind"] for r in _records(tmp_path / "a.jsonl")] == ["error-envelope"]

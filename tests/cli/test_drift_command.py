@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -159,3 +163,26 @@ def test_folders_are_compared_as_a_whole(record_from_simulator, baseline: Path, 
         (tmp_path / name / "nested" / "x.yaml").write_bytes(src.read_bytes())
     code, out = _drift(str(tmp_path / "base"), str(tmp_path / "cand"), "--format", "json")
     assert code == 1 and {k for k, _ in _found(json.loads(out))} == {"type-change"}
+
+
+@pytest.mark.parametrize(("env", "coloured"), [({}, True), ({"NO_COLOR": "1"}, False)])
+def test_text_is_coloured_on_a_real_terminal(record_from_simulator, baseline: Path, env: dict[str, str],
+                                             coloured: bool) -> None:
+    candidate = record_from_simulator("size-as-string", examples=MESSAGE_CREATES)
+    controller, terminal = pty.openpty()
+    full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | env
+    proc = subprocess.run([sys.executable, "-m", "graphtape.cli", "drift", str(baseline), str(candidate)],
+                          stdout=terminal, stderr=subprocess.PIPE, env=full_env, timeout=60)
+    os.close(terminal)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal is closed and drained
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(controller)
+    assert proc.returncode == 1
+    assert (b"\x1b[31m" in out) is coloured and b"type-change" in out
