@@ -13,10 +13,11 @@ import logging
 
 from mitmproxy import ctx, http
 
-from graphtape.addons.flow_convert import MISS_STATUS, graph_error, request_from_flow, to_mitmproxy_response
+from graphtape.addons.flow_convert import MISS_STATUS, graph_error, request_from_flow
+from graphtape.addons.response_templates import ResponseTemplates
 from graphtape.addons.scope import in_scope, route_of, upload_chunk_of
 from graphtape.addons.tape import Tape
-from graphtape.cassettes.session import Miss
+from graphtape.cassettes.session import Miss, TapeSession
 
 __all__ = ["Replayer"]
 
@@ -26,6 +27,8 @@ logger = logging.getLogger("graphtape")
 class Replayer:
     def __init__(self, tape: Tape) -> None:
         self.tape = tape
+        self._templates = ResponseTemplates()
+        self._templates_session: TapeSession | None = None  # the session the templates were built for
 
     def request(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
@@ -36,7 +39,9 @@ class Replayer:
         request = session.redact(request_from_flow(flow))
         answer = session.lookup(request)
         if answer is not None:
-            flow.response = to_mitmproxy_response(answer.response, flow)
+            if session is not self._templates_session:
+                self._templates, self._templates_session = ResponseTemplates(), session
+            flow.response = self._templates.response_for(answer.response, flow)
             flow.metadata["graphtape"] = {"replayed": True}
             return
         if session.plan.record:

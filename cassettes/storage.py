@@ -263,7 +263,8 @@ class CassetteWriter:
         self.fsync = fsync
         self.recorded: list[Interaction] = []
         self._lock = _Lock(self.path)
-        self._queue: queue.Queue[Any] = queue.Queue()
+        # SimpleQueue: put() is one C call, no Python-level Condition for the event loop to contend on.
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._fh: Any = None
         self._failed: BaseException | None = None

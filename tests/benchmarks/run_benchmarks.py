@@ -95,6 +95,21 @@ def _throughput_rows(section: str, results: dict[str, list[dict[str, Any]]], ord
     return rows
 
 
+def _rounds(section: str, servers: dict[str, Callable[[], ContextManager[Server]]], plan: Plan, total: int,
+            work: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """Each server in turn, round after round, so drift on the machine hits them all alike."""
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
+    notes: list[str] = []
+    for rnd in range(plan.rounds):
+        for name, start in servers.items():
+            log(f"{section} round {rnd + 1}/{plan.rounds}: {name}")
+            with start() as server:
+                result = load(server, plan, plan.distinct, 512, total, work)
+            results[name].append(result)
+            notes.append(_check_statuses(name, result, "201"))
+    return results, notes
+
+
 def bench_replay(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
     log("replay: synthesising the cassette and its mitmproxy flows")
     interactions = synth.interactions_for(synth.traffic(plan.distinct))
@@ -112,15 +127,7 @@ def bench_replay(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
             "--mode", reverse, "-s", str(HERE / "fixed_response.py"), "--set", f"fixed_body={fixed}",
             "--set", "connection_strategy=lazy"),
     }
-    results: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
-    notes: list[str] = []
-    for rnd in range(plan.rounds):
-        for name, start in servers.items():
-            log(f"replay round {rnd + 1}/{plan.rounds}: {name}")
-            with start() as server:
-                result = load(server, plan, plan.distinct, 512, plan.replay_requests, work)
-            results[name].append(result)
-            notes.append(_check_statuses(name, result, "201"))
+    results, notes = _rounds("replay", servers, plan, plan.replay_requests, work)
     rows = _throughput_rows("replay", results, list(servers),
                             {"graphtape replay": "fixed response", "server_replay": "fixed response"}, notes)
     vs_limit = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape replay"], results["fixed response"])])
@@ -132,8 +139,6 @@ def bench_replay(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
 
 def bench_record(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
     names = ["direct to simulator", "plain reverse proxy", "graphtape record"]
-    results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
-    notes: list[str] = []
     with graphtape_server("simulate") as sim:
         upstream = f"http://127.0.0.1:{sim.port}"
         servers: dict[str, Callable[[], ContextManager[Server]]] = {
@@ -142,13 +147,7 @@ def bench_record(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
             "graphtape record": lambda: graphtape_server("record", "--cassette", str(work / "recorded.yaml"),
                                                          "--upstream", upstream),
         }
-        for rnd in range(plan.rounds):
-            for name, start in servers.items():
-                log(f"record round {rnd + 1}/{plan.rounds}: {name}")
-                with start() as server:
-                    result = load(server, plan, plan.distinct, 512, plan.record_requests, work)
-                results[name].append(result)
-                notes.append(_check_statuses(name, result, "201"))
+        results, notes = _rounds("record", servers, plan, plan.record_requests, work)
     rows = _throughput_rows("record", results, names, {"plain reverse proxy": "direct to simulator",
                                                         "graphtape record": "plain reverse proxy"}, notes)
     ratio = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape record"], results["plain reverse proxy"])])
