@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http
 
@@ -56,11 +57,14 @@ class Recorder:
         if not in_scope(ctx.options.graphtape_scope, route):
             session.count("passed_through")
             return
-        body, findings = _decoded(flow.request.raw_content or b"", flow.request.headers.get("content-encoding"),
-                                  "request")
+        # Validate what will be recorded (secrets already replaced): a finding quotes what it
+        # saw, and findings land in the cassette and the log.
+        request = session.redact(request_from_flow(flow))
+        body, findings = _decoded(request.body, request.headers.get("content-encoding"), "request")
         if not findings:
-            findings = validate_request(route, flow.request.method, _plain_headers(flow.request.headers), body)
-        self._pending[flow.id] = {"route": route, "request_findings": findings, "request_body": body}
+            findings = validate_request(route, flow.request.method, request.headers.as_dict(), body)
+        self._pending[flow.id] = {"route": route, "request_findings": findings, "request_body": body,
+                                  "uri": request.uri}
 
     async def response(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
@@ -68,15 +72,15 @@ class Recorder:
         if session is None or state is None or flow.response is None:
             return
         route: RouteMatch | None = state["route"]
-        body, resp_findings = _decoded(flow.response.raw_content or b"",
-                                       flow.response.headers.get("content-encoding"), "response")
+        response = session.settings.redactor.response(response_from_flow(flow))
+        body, resp_findings = _decoded(response.body, response.headers.get("content-encoding"), "response")
         if not resp_findings:
-            resp_findings = validate_response(route, flow.response.status_code,
-                                              _plain_headers(flow.response.headers), body, state["request_body"])
+            resp_findings = validate_response(route, flow.response.status_code, response.headers.as_dict(), body,
+                                              state["request_body"])
         findings = list(state["request_findings"]) + list(resp_findings)
         interaction = Interaction(
             request=session.redact(request_from_flow(flow)),
-            response=session.settings.redactor.response(response_from_flow(flow)),
+            response=response,
             meta=InteractionMeta(
                 route=route.route.name if route else None,
                 route_template=route.route.template if route else None,
@@ -88,7 +92,7 @@ class Recorder:
             await session.record(interaction)
         except CassetteWriteError as exc:
             session.count("write_failures")
-            logger.error(f"graphtape: NOT RECORDED {flow.request.method} {flow.request.url}: {exc}")
+            logger.error(f"graphtape: NOT RECORDED {flow.request.method} {state['uri']}: {exc}")
             flow.response = graph_error(
                 RECORD_FAILURE_STATUS, "graphtapeRecordingFailed",
                 f"graphtape could not record this interaction, so its answer is withheld: {exc}",
@@ -98,30 +102,25 @@ class Recorder:
             return
         session.add_findings(findings)
         if findings:
-            _mark(flow, findings)
+            _mark(flow, findings, state["uri"])
 
 
     def error(self, flow: http.HTTPFlow) -> None:
         # The upstream never answered (refused, reset, timed out): nothing to record,
         # and the client already gets mitmproxy's 502. Say so, and count it.
-        if self._pending.pop(flow.id, None) is not None and self.tape.session is not None:
+        state = self._pending.pop(flow.id, None)
+        if state is not None and self.tape.session is not None:
             self.tape.session.count("upstream_errors")
-            logger.warning(f"graphtape: not recorded, upstream failed: {flow.request.method} {flow.request.url}: "
+            logger.warning(f"graphtape: not recorded, upstream failed: {flow.request.method} {state['uri']}: "
                            f"{flow.error}")
 
 
-def _plain_headers(headers: http.Headers) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for k, v in headers.items(multi=True):
-        out.setdefault(k.lower(), v)
-    return out
-
-
-def _mark(flow: http.HTTPFlow, findings: list[Finding]) -> None:
+def _mark(flow: http.HTTPFlow, findings: list[Finding], redacted_uri: str) -> None:
     worst = max(f.severity.rank for f in findings)
+    path = urlsplit(redacted_uri)._replace(scheme="", netloc="").geturl()  # the query's secrets stay out of logs
     for f in findings:
         level = logging.WARNING if f.severity is not Severity.INFO else logging.INFO
-        logger.log(level, f"graphtape: {flow.request.method} {flow.request.path}: {f}")
+        logger.log(level, f"graphtape: {flow.request.method} {path}: {f}")
     if worst >= Severity.WARNING.rank:
         flow.marked = ":warning:" if worst == Severity.WARNING.rank else ":x:"
     flow.comment = findings_comment(findings)
