@@ -184,3 +184,5 @@ def test_planted_secrets_are_found_nowhere_and_replay_still_matches(loopback_ups
     leaks = find_planted_secrets(planted_secrets, read_outputs([], replayer_stdout=rep.stdout,
                                                                replayer_stderr=rep.stderr))
     assert leaks == [], leaks[:10]
+    print(f"secrets: {len(planted_secrets)} planted in {len(sent)} requests ({len(examples)} examples), "
+          "found 0 times in the cassette, journal and logs; replay matched all")
