@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http
 
@@ -53,17 +54,19 @@ class Recorder:
         if chunk is None and not in_scope(ctx.options.graphtape_scope, route):
             session.count("passed_through")
             return
-        body, findings = decode_for_validation(flow.request.raw_content or b"",
-                                               flow.request.headers.get("content-encoding"), "request")
+        # Validate what will be recorded (secrets already replaced): a finding quotes what it
+        # saw, and findings land in the cassette and the log.
+        request = session.redact(request_from_flow(flow))
+        headers = request.headers.as_dict()
+        body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"), "request")
         link: UploadLink | None = None
         if chunk is not None:
-            link, chunk_findings = self.uploads.chunk_request(flow.request.url, _plain_headers(flow.request.headers),
-                                                              len(body))
+            link, chunk_findings = self.uploads.chunk_request(request.uri, headers, len(body))
             findings = findings + chunk_findings
         elif not findings:
-            findings = validate_request(route, flow.request.method, _plain_headers(flow.request.headers), body)
+            findings = validate_request(route, flow.request.method, headers, body)
         self._pending[flow.id] = {"route": route, "request_findings": findings, "request_body": body,
-                                  "upload": link, "url": flow.request.url}
+                                  "upload": link, "uri": request.uri}
 
     async def response(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
@@ -71,15 +74,17 @@ class Recorder:
         if session is None or state is None or flow.response is None:
             return
         route: RouteMatch | None = state["route"]
-        body, resp_findings = decode_for_validation(flow.response.raw_content or b"",
-                                                    flow.response.headers.get("content-encoding"), "response")
+        response = session.settings.redactor.response(response_from_flow(flow))
+        resp_headers = response.headers.as_dict()
+        body, resp_findings = decode_for_validation(response.body, response.headers.get("content-encoding"),
+                                                    "response")
         link: UploadLink | None = state["upload"]
         if link is not None:
-            resp_findings += self.uploads.chunk_response(state["url"], link, flow.response.status_code,
-                                                         _plain_headers(flow.response.headers), body)
+            resp_findings += self.uploads.chunk_response(state["uri"], link, flow.response.status_code,
+                                                         resp_headers, body)
         elif not resp_findings:
-            resp_findings = validate_response(route, flow.response.status_code,
-                                              _plain_headers(flow.response.headers), body, state["request_body"])
+            resp_findings = validate_response(route, flow.response.status_code, resp_headers, body,
+                                              state["request_body"])
             if route is not None and route.route.operation is Operation.CREATE_UPLOAD_SESSION:
                 link = self.uploads.session_created(state["request_body"], flow.response.status_code, body)
         findings = list(state["request_findings"]) + list(resp_findings)
@@ -87,7 +92,7 @@ class Recorder:
         template = route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if state["upload"] else None)
         interaction = Interaction(
             request=session.redact(request_from_flow(flow)),
-            response=session.settings.redactor.response(response_from_flow(flow)),
+            response=response,
             meta=InteractionMeta(
                 route=route_name,
                 route_template=template,
@@ -100,7 +105,7 @@ class Recorder:
             await session.record(interaction)
         except CassetteWriteError as exc:
             session.count("write_failures")
-            logger.error(f"graphtape: NOT RECORDED {flow.request.method} {flow.request.url}: {exc}")
+            logger.error(f"graphtape: NOT RECORDED {flow.request.method} {state['uri']}: {exc}")
             flow.response = graph_error(
                 RECORD_FAILURE_STATUS, "graphtapeRecordingFailed",
                 f"graphtape could not record this interaction, so its answer is withheld: {exc}",
@@ -112,30 +117,24 @@ class Recorder:
         # For the Alerts addon (runs next): the findings, as plain data so flows stay serialisable.
         flow.metadata[FINDINGS_METADATA_KEY] = [f.to_dict() for f in findings]
         if findings:
-            _mark(flow, findings)
-
+            _mark(flow, findings, state["uri"])
 
     def error(self, flow: http.HTTPFlow) -> None:
         # The upstream never answered (refused, reset, timed out): nothing to record,
         # and the client already gets mitmproxy's 502. Say so, and count it.
-        if self._pending.pop(flow.id, None) is not None and self.tape.session is not None:
+        state = self._pending.pop(flow.id, None)
+        if state is not None and self.tape.session is not None:
             self.tape.session.count("upstream_errors")
-            logger.warning(f"graphtape: not recorded, upstream failed: {flow.request.method} {flow.request.url}: "
+            logger.warning(f"graphtape: not recorded, upstream failed: {flow.request.method} {state['uri']}: "
                            f"{flow.error}")
 
 
-def _plain_headers(headers: http.Headers) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for k, v in headers.items(multi=True):
-        out.setdefault(k.lower(), v)
-    return out
-
-
-def _mark(flow: http.HTTPFlow, findings: list[Finding]) -> None:
+def _mark(flow: http.HTTPFlow, findings: list[Finding], redacted_uri: str) -> None:
     worst = max(f.severity.rank for f in findings)
+    path = urlsplit(redacted_uri)._replace(scheme="", netloc="").geturl()  # the query's secrets stay out of logs
     for f in findings:
         level = logging.WARNING if f.severity is not Severity.INFO else logging.INFO
-        logger.log(level, f"graphtape: {flow.request.method} {flow.request.path}: {f}")
+        logger.log(level, f"graphtape: {flow.request.method} {path}: {f}")
     if worst >= Severity.WARNING.rank:
         flow.marked = ":warning:" if worst == Severity.WARNING.rank else ":x:"
     flow.comment = findings_comment(findings)

@@ -7,11 +7,14 @@ when a before_record hook rewrites what they later try to match).
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
+from graphtape.cassettes.encoding import decode_body
 from graphtape.cassettes.model import Headers, Request, Response
 
 __all__ = ["REDACTED", "Redactor", "DEFAULT_HEADERS", "DEFAULT_QUERY_PARAMS", "DEFAULT_BODY_FIELDS"]
@@ -103,6 +106,24 @@ class Redactor:
             return self._redact_json(body)
         return body
 
+    def redact_encoded_body(self, body: bytes, content_type: str | None, content_encoding: str | None) -> bytes:
+        """Like :meth:`redact_body`, for a body that may be gzip/deflate/br encoded.
+
+        An encoded body is decoded to look for secrets; only if one is found is the
+        scrubbed body encoded again (so it differs from what was sent). A body without
+        secrets, or one that cannot be decoded, is returned exactly as it was.
+        """
+        if not content_encoding:
+            return self.redact_body(body, content_type)
+        try:
+            plain = decode_body(body, content_encoding)
+        except ValueError:
+            return body
+        scrubbed = self.redact_body(plain, content_type)
+        if scrubbed is plain:
+            return body
+        return _encode(scrubbed, content_encoding)
+
     def _redact_json(self, body: bytes) -> bytes:
         # Cheap pre-check: no field name and no token parameter present, nothing to parse.
         lowered = body.lower()
@@ -157,19 +178,32 @@ class Redactor:
         content_type = req.headers.get("content-type")
         headers = self.redact_headers(req.headers)
         uri = self.redact_uri(req.uri)
-        body = self.redact_body(req.body, content_type) if not req.headers.get("content-encoding") else req.body
+        body = self.redact_encoded_body(req.body, content_type, req.headers.get("content-encoding"))
         if headers is req.headers and uri == req.uri and body is req.body:
             return req
         return replace(req, headers=headers, uri=uri, body=body)
 
     def response(self, resp: Response) -> Response:
         headers = self.redact_headers(resp.headers)
-        body = resp.body
-        if not resp.headers.get("content-encoding"):
-            body = self.redact_body(resp.body, resp.headers.get("content-type"))
+        body = self.redact_encoded_body(resp.body, resp.headers.get("content-type"),
+                                        resp.headers.get("content-encoding"))
         if headers is resp.headers and body is resp.body:
             return resp
         if body is not resp.body and headers.get("content-length") is not None:
             # A scrubbed body is shorter: a replayed answer must announce its real length.
             headers = headers.replace("content-length", str(len(body)))
         return replace(resp, headers=headers, body=body)
+
+
+def _encode(body: bytes, content_encoding: str) -> bytes:
+    """Apply ``content_encoding``'s codings in the order listed (deterministically: gzip without a timestamp)."""
+    import brotli  # mitmproxy's dependency; decode_body imports it the same lazy way
+
+    for coding in (c.strip().lower() for c in content_encoding.split(",")):
+        if coding in ("gzip", "x-gzip"):
+            body = gzip.compress(body, mtime=0)
+        elif coding == "deflate":
+            body = zlib.compress(body)
+        elif coding == "br":
+            body = brotli.compress(body)
+    return body

@@ -12,6 +12,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +33,10 @@ class GraphtapeProcess:
         self.stdout = ""
         self.stderr = ""
         self.returncode: int | None = None
+        # Once ready, threads keep reading both pipes: a chatty server (-v) would
+        # otherwise block on a full pipe and stop answering.
+        self._drains: list[threading.Thread] = []
+        self._drained: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
 
     def wait_ready(self, timeout: float = 60.0) -> GraphtapeProcess:
         """Block until the ready line; raise RuntimeError with the output if it never comes."""
@@ -54,6 +59,7 @@ class GraphtapeProcess:
                 if m:
                     self.stdout = buf.decode(errors="replace")
                     self.url = m.group(1)
+                    self._start_draining()
                     return self
         finally:
             sel.close()
@@ -61,6 +67,14 @@ class GraphtapeProcess:
         self.stop()
         raise RuntimeError(f"{' '.join(self.args)} did not get ready (exit {self.returncode}):\n"
                            f"{self.stdout}{self.stderr}")
+
+    def _start_draining(self) -> None:
+        for name, stream in (("stdout", self.proc.stdout), ("stderr", self.proc.stderr)):
+            assert stream is not None
+            sink = self._drained[name]
+            thread = threading.Thread(target=_drain, args=(stream.fileno(), sink), daemon=True)
+            thread.start()
+            self._drains.append(thread)
 
     @property
     def port(self) -> int:
@@ -71,11 +85,24 @@ class GraphtapeProcess:
         if self.returncode is None:
             if self.proc.poll() is None:
                 self.proc.send_signal(sig)
-            try:
-                out, err = self.proc.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                out, err = self.proc.communicate()
+            if self._drains:
+                try:
+                    self.proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                for thread in self._drains:
+                    thread.join(timeout=10)
+                for stream in (self.proc.stdout, self.proc.stderr):
+                    if stream is not None:
+                        stream.close()
+                out, err = b"".join(self._drained["stdout"]), b"".join(self._drained["stderr"])
+            else:
+                try:
+                    out, err = self.proc.communicate(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    out, err = self.proc.communicate()
             self.stdout += out.decode(errors="replace")
             self.stderr += err.decode(errors="replace")
             self.returncode = self.proc.returncode
@@ -86,3 +113,15 @@ class GraphtapeProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _drain(fd: int, sink: list[bytes]) -> None:
+    """Read ``fd`` until end of file into ``sink``."""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            return
+        if not chunk:
+            return
+        sink.append(chunk)

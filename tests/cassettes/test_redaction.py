@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 
+import brotli
 import pytest
 
+from graphtape.cassettes.encoding import decode_body
 from graphtape.cassettes.model import Headers, Request, Response
 from graphtape.cassettes.redaction import REDACTED, Redactor
 
@@ -81,3 +85,32 @@ def test_urls_in_json_responses_lose_their_tokens_and_the_length_follows(body: d
 def test_urls_without_token_parameters_keep_their_bytes() -> None:
     body = b'{"uploadUrl": "https://x/y?keep=1", "note": "authtoken= is only mentioned"}'
     assert Redactor().redact_body(body, "application/json") is body
+
+
+_CODINGS = {
+    "gzip": lambda b: gzip.compress(b, mtime=0),
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+}
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "gzip, br"])
+@pytest.mark.parametrize("content_type, plain, secret", [
+    ("application/json", b'{"name": "a.txt", "password": "fake-pw-123"}', b"fake-pw-123"),
+    ("application/x-www-form-urlencoded", b"grant_type=refresh_token&refresh_token=fake-rt-456", b"fake-rt-456"),
+])
+def test_secrets_inside_encoded_bodies_are_redacted(coding: str, content_type: str, plain: bytes,
+                                                    secret: bytes) -> None:
+    encoded = plain
+    for c in coding.split(", "):
+        encoded = _CODINGS[c](encoded)
+    headers = Headers((("Content-Type", content_type), ("Content-Encoding", coding)))
+    req = Redactor().request(Request("POST", "https://x/token", headers, encoded))
+    resp = Redactor().response(Response(200, "OK", headers, encoded))
+    for body in (req.body, resp.body):
+        decoded = decode_body(body, coding)
+        assert secret not in decoded and REDACTED.encode() in decoded
+    # a body with no secret in it keeps its exact bytes
+    clean = _CODINGS["gzip"](b'{"name": "b.txt"}')
+    clean_headers = Headers((("Content-Type", content_type), ("Content-Encoding", "gzip")))
+    assert Redactor().request(Request("POST", "https://x/", clean_headers, clean)).body is clean

@@ -52,9 +52,11 @@ def test_1000_concurrent_requests_are_all_recorded_each_with_its_own_answer(simu
                                                                             run_graphtape, tmp_path: Path) -> None:
     cassette = tmp_path / "load.yaml"
     rec = run_graphtape("record", "--cassette", str(cassette), "--upstream", simulator.url, "--port", "0")
-    stop_at = time.monotonic() + DEADLINE_SECONDS
+    started = time.monotonic()
+    stop_at = started + DEADLINE_SECONDS
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         runs = list(pool.map(lambda c: _client_run(rec.url, c, stop_at), range(CLIENTS)))
+    elapsed = time.monotonic() - started
     answers = [a for run in runs for a in run]
     assert len(answers) == CLIENTS * REQUESTS_PER_CLIENT
     assert all(status == 201 and echoed == sent for sent, status, echoed in answers)
@@ -67,6 +69,8 @@ def test_1000_concurrent_requests_are_all_recorded_each_with_its_own_answer(simu
     assert all(sent == answered for sent, answered in pairs)
     assert {sent for sent, _ in pairs} == {sent for sent, _, _ in answers}  # no loss, no duplicate
     assert len({json.loads(i.response.body)["id"] for i in interactions}) == len(interactions)
+    print(f"load: {CLIENTS} clients x {REQUESTS_PER_CLIENT} requests: {len(answers)} answered, "
+          f"{len(interactions)} recorded, each with its own answer, in {elapsed:.1f} s")
 
 
 def test_a_second_recorder_on_the_same_cassette_refuses_to_start(simulator: GraphtapeProcess, run_graphtape,

@@ -253,6 +253,9 @@ def test_hostile_traffic_is_recorded_or_refused_and_the_proxy_keeps_serving(loop
         assert again == seen[case.name], f"{case.name}: replay answered differently"
     assert rep.stop() == 0
     assert "misses       0" in rep.stdout
+    recorded_cases = sum(c.sent_body is not None for c in CASES)
+    print(f"hostile traffic: {len(CASES)} cases, {recorded_cases} recorded and replayed byte for byte, "
+          f"{len(CASES) - recorded_cases} refused or dropped, {len(CASES)} follow-ups answered")
 
 
 def _decoded(seen: Seen) -> bytes:
