@@ -6,7 +6,8 @@ sig, code and client_secret query parameters; client_secret, refresh_token,
 access_token and password fields in JSON, nested too, and in form bodies; Set-Cookie
 in responses) and in places a user adds with --redact-header/--redact-query/
 --redact-field. None may appear in the cassette, in the journal while recording, or in
-the recorder's or replayer's output (run with -v), nor inside a gzipped body; and replaying the same requests,
+the recorder's or replayer's output (run with -v), nor in the alerts file, nor inside a gzipped body; and
+replaying the same requests,
 with the same secrets or fresh ones, must still match what was recorded.
 
 To check another output file (an alerts file, a report), add it to the ``outputs``
@@ -133,8 +134,9 @@ def test_planted_secrets_are_found_nowhere_and_replay_still_matches(loopback_ups
                                                                      tmp_path: Path) -> None:
     upstream = loopback_upstream(_upstream)
     cassette = tmp_path / "secrets.yaml"
+    alerts = tmp_path / "alerts.jsonl"  # findings quote what they saw: they must quote redacted values
     rec = run_graphtape("record", "--cassette", str(cassette), "--upstream", upstream.url, "--port", "0",
-                        "--scope", "all", "-v", *_USER_REDACTIONS)
+                        "--scope", "all", "-v", "--alerts", str(alerts), *_USER_REDACTIONS)
     sent: list[tuple[str, bytes, dict[str, str]]] = []
     answers: list[bytes] = []
     planted_secrets: list[str] = []
@@ -166,8 +168,9 @@ def test_planted_secrets_are_found_nowhere_and_replay_still_matches(loopback_ups
         raise
     assert rec.stop() == 0, rec.stderr
     assert len(examples) >= 10  # hypothesis really ran examples
+    assert alerts.stat().st_size > 0  # the bodies' undocumented fields did raise alerts
     leaks = journal_leaks + find_planted_secrets(
-        planted_secrets, read_outputs(cassette_outputs(cassette), recorder_stdout=rec.stdout,
+        planted_secrets, read_outputs([*cassette_outputs(cassette), alerts], recorder_stdout=rec.stdout,
                                       recorder_stderr=rec.stderr))
     assert leaks == [], leaks[:10]
     recorded = load_cassette(cassette).interactions
@@ -195,4 +198,4 @@ def test_planted_secrets_are_found_nowhere_and_replay_still_matches(loopback_ups
                                                                replayer_stderr=rep.stderr))
     assert leaks == [], leaks[:10]
     print(f"secrets: {len(planted_secrets)} planted in {len(sent)} requests ({len(examples)} examples), "
-          "found 0 times in the cassette, journal and logs; replay matched all")
+          "found 0 times in the cassette, journal, alerts file and logs; replay matched all")
