@@ -388,19 +388,9 @@ class TaskFileAttachment(AttachmentBase):
 # --- createUploadSession shapes (request parameters and the uploadSession answer) ---
 
 
-class AttachmentItem(GraphModel):
-    odata_type_name: ClassVar[str | None] = NAMESPACE + "attachmentItem"
-    non_nullable: ClassVar[frozenset[str]] = frozenset({"attachmentType", "name", "size"})
-
-    attachment_type: AttachmentKind
-    name: str
-    size: Int32
-    content_type: str | None = None
-    is_inline: bool | None = None
-    content_id: str | None = None
-
-
 class AttachmentInfo(GraphModel):
+    """What To Do's createUploadSession declares about the file (``attachmentInfo``)."""
+
     odata_type_name: ClassVar[str | None] = NAMESPACE + "attachmentInfo"
     non_nullable: ClassVar[frozenset[str]] = frozenset({"attachmentType", "name", "size"})
 
@@ -408,6 +398,15 @@ class AttachmentInfo(GraphModel):
     name: str
     size: Int32
     content_type: str | None = None
+
+
+class AttachmentItem(AttachmentInfo):
+    """Outlook's ``AttachmentItem``: attachmentInfo's properties plus inline placement."""
+
+    odata_type_name: ClassVar[str | None] = NAMESPACE + "attachmentItem"
+
+    is_inline: bool | None = None
+    content_id: str | None = None
 
 
 class MessageUploadSessionRequest(GraphModel):
