@@ -203,7 +203,8 @@ def exchanges_from_har(data: Any, source: str) -> list[Exchange]:
         status = r.field(resp, "status", f"{where}.response", int)
         if status <= 0:
             continue  # the browser never got an answer (blocked, cancelled): nothing to replay
-        own = entry.get("_graphtape") if isinstance(entry.get("_graphtape"), dict) else {}
+        own_field = entry.get("_graphtape")
+        own: dict[str, Any] = own_field if isinstance(own_field, dict) else {}
         req_headers = r.headers(r.field(req, "headers", f"{where}.request", list), f"{where}.request.headers")
         resp_headers = r.headers(r.field(resp, "headers", f"{where}.response", list), f"{where}.response.headers")
         req_body = r.own_body(own, "requestBody", where)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -208,11 +208,12 @@ def graphtape_proxy(graphtape_server: InProcessProxy, request: pytest.FixtureReq
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report: pytest.TestReport = yield  # type: ignore[misc]
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     handle = item.stash.get(_HANDLE, None)
     if handle is None or report.when != "call":
-        return report  # type: ignore[return-value]
+        return report
     misses, errors = handle.problems()
     if handle.strict and report.passed and (misses or errors):
         report.outcome = "failed"
@@ -220,4 +221,4 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                            f"{len(errors)} error-level finding(s)\n" + handle.report())
     if report.failed:
         report.sections.append(("graphtape", handle.report()))
-    return report  # type: ignore[return-value]
+    return report
