@@ -155,13 +155,17 @@ def simulate(host: str, port: int, verbose: bool, drifts: tuple[str, ...]) -> No
 @click.option("--blob-threshold", type=click.IntRange(min=0), default=DEFAULT_BLOB_THRESHOLD, show_default=True,
               help="Bodies larger than this many bytes go to content-addressed files beside the cassette "
                    "(such cassettes are graphtape's own, not loadable by VCR.py); 0 keeps every body inline.")
+@click.option("--fsync/--no-fsync", default=True, show_default=True,
+              help="fsync each interaction before its answer is released (--no-fsync: faster, but a crash of the "
+                   "machine, not just of graphtape, may lose the last interactions).")
 @_tape_options
 @alert_options
 def record(cassette: Path, upstream: str, host: str, port: int, mode: str, confdir: str | None, verbose: bool,
-           record_mode: str, scope: str, blob_threshold: int, **kw: Any) -> None:
+           record_mode: str, scope: str, blob_threshold: int, fsync: bool, **kw: Any) -> None:
     """Proxy to the upstream, validating and recording attachment calls into CASSETTE."""
     settings = _tape_settings(cassette, record_mode, scope, kw) | alert_settings(kw)
     settings["graphtape_blob_threshold"] = blob_threshold
+    settings["graphtape_fsync"] = fsync
     target = "forward proxy" if mode == "forward" else f"upstream {upstream}"
     _run_tape("recorder", _mode_spec(mode, upstream), host, port, settings, confdir, verbose, kw["strict"],
               f"{target}, cassette {cassette}, record mode {record_mode}")

@@ -138,7 +138,9 @@ def bench_replay(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
 
 
 def bench_record(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
-    names = ["direct to simulator", "plain reverse proxy", "graphtape record"]
+    # "graphtape record --no-fsync" is a diagnosis row, not a target: it shows how much of the
+    # gap to the plain proxy is the wait for each interaction's fsync before its answer is released.
+    names = ["direct to simulator", "plain reverse proxy", "graphtape record", "graphtape record --no-fsync"]
     with graphtape_server("simulate") as sim:
         upstream = f"http://127.0.0.1:{sim.port}"
         servers: dict[str, Callable[[], ContextManager[Server]]] = {
@@ -146,10 +148,13 @@ def bench_record(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
             "plain reverse proxy": lambda: mitmdump_server("--mode", f"reverse:{upstream}"),
             "graphtape record": lambda: graphtape_server("record", "--cassette", str(work / "recorded.yaml"),
                                                          "--upstream", upstream),
+            "graphtape record --no-fsync": lambda: graphtape_server(
+                "record", "--cassette", str(work / "recorded-nofsync.yaml"), "--upstream", upstream, "--no-fsync"),
         }
         results, notes = _rounds("record", servers, plan, plan.record_requests, work)
     rows = _throughput_rows("record", results, names, {"plain reverse proxy": "direct to simulator",
-                                                        "graphtape record": "plain reverse proxy"}, notes)
+                                                        "graphtape record": "plain reverse proxy",
+                                                        "graphtape record --no-fsync": "plain reverse proxy"}, notes)
     ratio = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape record"], results["plain reverse proxy"])])
     return rows, [Target("record req/s vs plain mitmproxy reverse proxy", ratio, ">= 0.8")]
 
