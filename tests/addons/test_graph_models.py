@@ -264,7 +264,7 @@ def test_enum_tables_agree_with_the_model(field: str) -> None:
             UploadSession,
             {
                 "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.uploadSession",
-                "uploadUrl": "https://outlook.office.com/api/v2.0/Users('x')/Messages('y')/AttachmentSessions('z')?authtoken=eyJ",
+                "uploadUrl": "https://outlook.office.com/api/v2.0/Users('x')/Messages('y')/AttachmentSessions('z')?authtoken=fake-token",
                 "expirationDateTime": "2019-09-25T01:09:30.7671707Z",
                 "nextExpectedRanges": ["0-"],
             },

@@ -24,7 +24,7 @@ from graphtape.addons.graph_simulation import (
 from graphtape.addons.graph_validation import validate_response
 from graphtape.cassettes.findings import Severity
 
-AUTH = {"Authorization": "Bearer eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.e30.sig", "Content-Type": "application/json"}
+AUTH = {"Authorization": "Bearer fake-token-for-tests", "Content-Type": "application/json"}
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 FIXED_NOW = datetime(2026, 11, 26, 20, 40, tzinfo=timezone.utc)
 

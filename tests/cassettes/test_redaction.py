@@ -13,7 +13,7 @@ from graphtape.cassettes.redaction import REDACTED, Redactor
 
 
 @pytest.mark.parametrize("name, value, expected", [
-    ("Authorization", "Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi.secret", "Bearer REDACTED"),
+    ("Authorization", "Bearer fake-jwt-header.fake-payload.fake-sig", "Bearer REDACTED"),
     ("authorization", "Basic dXNlcjpwYXNz", "Basic REDACTED"),
     ("Proxy-Authorization", "Bearer abc", "Bearer REDACTED"),
     ("Cookie", "session=abc; other=def", REDACTED),
