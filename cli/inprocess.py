@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from mitmproxy import addons as mitmproxy_addons
 from mitmproxy import exceptions, options
 from mitmproxy.master import Master
 from mitmproxy.proxy import mode_specs
 
 from graphtape.addons.stack import GraphtapeStack, build_stack
 from graphtape.cassettes.errors import ConfigError
+from graphtape.cli.proxy_addons import proxy_addons
 from graphtape.cli.server import format_url
 
 __all__ = ["ProxySpec", "InProcessProxy", "ProxyStartError"]
@@ -123,7 +123,7 @@ class InProcessProxy:
 
     async def _serve(self) -> None:
         master = Master(options.Options(), event_loop=asyncio.get_running_loop())
-        master.addons.add(*mitmproxy_addons.default_addons())
+        master.addons.add(*proxy_addons(stop_on_startup_errors=False))
         master.addons.add(*self.stack.addons, _Running(self._started))
         self.master = master
         update: dict[str, Any] = {

@@ -13,7 +13,9 @@ from typing import Any, Callable
 
 from mitmproxy import exceptions, options
 from mitmproxy.addons import termlog
-from mitmproxy.tools.dump import DumpMaster
+from mitmproxy.master import Master
+
+from graphtape.cli.proxy_addons import proxy_addons
 
 __all__ = ["ServerSpec", "run_server", "StartupError", "format_url"]
 
@@ -70,8 +72,8 @@ def _quiet_cancellation(loop: asyncio.AbstractEventLoop, context: dict[str, Any]
 
 async def _serve(spec: ServerSpec, addons: list[Any], detail: Callable[[], str]) -> _ReadyLine:
     opts = options.Options()
-    master = DumpMaster(opts, with_termlog=False, with_dumper=False)
-    master.addons.add(termlog.TermLog(out=sys.stderr))
+    master = Master(opts, event_loop=asyncio.get_running_loop())
+    master.addons.add(termlog.TermLog(out=sys.stderr), *proxy_addons())
     ready = _ReadyLine(spec.label, detail)
     master.addons.add(*addons, ready)
     update: dict[str, Any] = {

@@ -1,0 +1,58 @@
+"""The mitmproxy built-in addons graphtape's servers run with.
+
+mitmproxy dispatches every event (client connect, request headers, request,
+response, ...) to every loaded addon, so each addon costs something on every
+request. mitmdump loads about thirty; graphtape's servers need only those that
+make proxying, TLS and the safety checks work. Features graphtape does not offer
+from its own commands (client/server playback, flow saving, scripts, header and
+body rewriting, sticky cookies, the console's commands) stay out. ``mitmdump -s``
+users keep all of mitmproxy, since they run mitmdump itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mitmproxy.addons import (
+    block,
+    core,
+    disable_h2c,
+    dns_resolver,
+    errorcheck,
+    next_layer,
+    onboarding,
+    proxyauth,
+    proxyserver,
+    strip_dns_https_records,
+    tlsconfig,
+    update_alt_svc,
+    upstream_auth,
+)
+
+__all__ = ["proxy_addons"]
+
+
+def proxy_addons(stop_on_startup_errors: bool = True) -> list[Any]:
+    """Fresh instances of the built-in addons a graphtape server needs, in mitmproxy's order.
+
+    ``stop_on_startup_errors`` adds mitmproxy's ErrorCheck, which exits the process
+    when an error is logged during start-up: right for a command, wrong inside a test
+    session, where the in-process proxy reports start-up failures itself.
+    """
+    addons: list[Any] = [
+        core.Core(),
+        block.Block(),  # refuses clients from outside the machine unless told otherwise
+        strip_dns_https_records.StripDnsHttpsRecords(),
+        disable_h2c.DisableH2C(),
+        onboarding.Onboarding(),  # http://mitm.it: where forward-mode users fetch the CA certificate
+        proxyauth.ProxyAuth(),
+        proxyserver.Proxyserver(),
+        dns_resolver.DnsResolver(),
+        next_layer.NextLayer(),
+        tlsconfig.TlsConfig(),
+        upstream_auth.UpstreamAuth(),
+        update_alt_svc.UpdateAltSvc(),
+    ]
+    if stop_on_startup_errors:
+        addons.append(errorcheck.ErrorCheck())
+    return addons
