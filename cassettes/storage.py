@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD, BlobStore
 from graphtape.cassettes.errors import CassetteFormatError, CassetteLockedError, CassetteWriteError
@@ -329,15 +329,8 @@ class CassetteWriter:
 
     def append_nowait(self, interaction: Interaction) -> concurrent.futures.Future[None]:
         """Queue ``interaction``; the future resolves once it is on disk (or fails)."""
-        if self._failed is not None:
-            fut: concurrent.futures.Future[None] = concurrent.futures.Future()
-            fut.set_exception(CassetteWriteError(f"{self.path}: recording stopped after an earlier write failed: "
-                                                 f"{self._failed}"))
-            return fut
-        if self._thread is None:
-            raise CassetteWriteError(f"{self.path}: the writer is not open")
-        fut = concurrent.futures.Future()
-        self._queue.put((interaction, fut))
+        fut: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._enqueue(interaction, fut)
         return fut
 
     def append(self, interaction: Interaction) -> None:
@@ -345,7 +338,21 @@ class CassetteWriter:
         self.append_nowait(interaction).result()
 
     async def append_async(self, interaction: Interaction) -> None:
-        await asyncio.wrap_future(self.append_nowait(interaction))
+        """Append from an event loop: resumes once the interaction is durable.
+
+        The writer settles every waiter of a batch that belongs to one loop with a single
+        call_soon_threadsafe, so a batch wakes the proxy's loop once, not once per flow.
+        """
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._enqueue(interaction, fut)
+        await fut
+
+    def _enqueue(self, interaction: Interaction, waiter: _Waiter) -> None:
+        if self._failed is not None:
+            raise CassetteWriteError(f"{self.path}: recording stopped after an earlier write failed: {self._failed}")
+        if self._thread is None:
+            raise CassetteWriteError(f"{self.path}: the writer is not open")
+        self._queue.put((interaction, waiter))
 
     def snapshot(self) -> list[Interaction]:
         with self._recorded_lock:
@@ -367,7 +374,7 @@ class CassetteWriter:
             if stop:
                 return
 
-    def _write_batch(self, entries: list[tuple[Interaction, concurrent.futures.Future[None]]]) -> None:
+    def _write_batch(self, entries: list[tuple[Interaction, _Waiter]]) -> None:
         started = time.perf_counter()
         try:
             if self._failed is not None:
@@ -382,15 +389,41 @@ class CassetteWriter:
             err = exc if isinstance(exc, CassetteWriteError) else CassetteWriteError(
                 f"{journal_path(self.path)}: cannot record: {getattr(exc, 'strerror', None) or exc}")
             self._failed = err
-            for _, fut in entries:
-                if not fut.done():
-                    fut.set_exception(err)
+            _settle([w for _, w in entries], err)
             return
         finally:
             self.write_seconds += time.perf_counter() - started
             self.batches += 1
         with self._recorded_lock:
             self.recorded.extend(i for i, _ in entries)
-        for _, fut in entries:
-            if not fut.done():
+        _settle([w for _, w in entries], None)
+
+
+_Waiter = Union["concurrent.futures.Future[None]", "asyncio.Future[None]"]
+
+
+def _settle(waiters: list[_Waiter], error: BaseException | None) -> None:
+    """Resolve a batch's waiters: thread futures directly, each event loop's in one call."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for waiter in waiters:
+        if isinstance(waiter, asyncio.Future):
+            by_loop.setdefault(waiter.get_loop(), []).append(waiter)
+        elif not waiter.done():
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+    for loop, futures in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_in_loop, futures, error)
+        except RuntimeError:  # the loop already closed: nobody is waiting any more
+            pass
+
+
+def _settle_in_loop(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for fut in futures:
+        if not fut.done():
+            if error is None:
                 fut.set_result(None)
+            else:
+                fut.set_exception(error)
