@@ -65,8 +65,10 @@ class Recorder:
             findings = findings + chunk_findings
         elif not findings:
             findings = validate_request(route, flow.request.method, headers, body)
+        # The redacted request is kept for the cassette: addons that rewrite where a request
+        # goes (upload-URL routing) do so in requestheaders, before this hook.
         self._pending[flow.id] = {"route": route, "request_findings": findings, "request_body": body,
-                                  "upload": link, "uri": request.uri}
+                                  "upload": link, "uri": request.uri, "request": request}
 
     async def response(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
@@ -91,7 +93,7 @@ class Recorder:
         route_name = route.route.name if route else (UPLOAD_ROUTE_NAME if state["upload"] else None)
         template = route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if state["upload"] else None)
         interaction = Interaction(
-            request=session.redact(request_from_flow(flow)),
+            request=state["request"],
             response=response,
             meta=InteractionMeta(
                 route=route_name,
