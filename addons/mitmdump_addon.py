@@ -5,6 +5,6 @@ state and imports only absolute ``graphtape.*`` names (graphtape must be install
 in mitmdump's Python).
 """
 
-from graphtape.addons.stack import build_stack
+from graphtape.addons.proxy.stack import build_stack
 
 addons = build_stack().addons

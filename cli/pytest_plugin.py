@@ -25,7 +25,7 @@ from graphtape.cassettes.record_modes import RecordMode
 from graphtape.cassettes.session import Miss, TapeSession
 
 if TYPE_CHECKING:
-    from graphtape.cli.inprocess import InProcessProxy
+    from graphtape.cli.runtime.inprocess import InProcessProxy
 
 __all__ = ["GraphtapeProxy", "default_cassette_path"]
 
@@ -120,7 +120,7 @@ def graphtape_server(pytestconfig: pytest.Config) -> Iterator[InProcessProxy]:
     """The session's in-process graphtape proxy (one per pytest process or xdist worker)."""
     # Imported here, not at module level: every pytest run loads this plugin, and
     # mitmproxy costs a second to import; only sessions that use the proxy pay it.
-    from graphtape.cli.inprocess import InProcessProxy, ProxySpec, ProxyStartError
+    from graphtape.cli.runtime.inprocess import InProcessProxy, ProxySpec, ProxyStartError
 
     with tempfile.TemporaryDirectory(prefix="graphtape-conf-") as tmp:
         confdir = Path(pytestconfig.getoption("graphtape_confdir") or tmp)
@@ -176,7 +176,7 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def graphtape_proxy(graphtape_server: InProcessProxy, request: pytest.FixtureRequest) -> Iterator[GraphtapeProxy]:
     """The graphtape proxy switched to this test's cassette; the cassette is written after the test."""
-    from graphtape.cli.inprocess import ProxyStartError
+    from graphtape.cli.runtime.inprocess import ProxyStartError
 
     s = _settings(request)
     tape = graphtape_server.stack.tape

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.cli.processes import GraphtapeProcess
+from graphtape.cli.runtime.processes import GraphtapeProcess
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -45,7 +45,7 @@ RecordFromSimulator = Callable[..., Path]
 @pytest.fixture(scope="session")
 def record_from_simulator(tmp_path_factory: pytest.TempPathFactory) -> RecordFromSimulator:
     """Record example requests through real `graphtape simulate [--drift X]` and `graphtape record` processes."""
-    from graphtape.cli.examples import EXAMPLES, ExampleRequest
+    from graphtape.cli.examples.example_requests import EXAMPLES, ExampleRequest
 
     import httpx
 

@@ -15,8 +15,8 @@ import time
 
 import httpx
 
-from graphtape.cli.examples import EXAMPLES
-from graphtape.cli.processes import GraphtapeProcess
+from graphtape.cli.examples.example_requests import EXAMPLES
+from graphtape.cli.runtime.processes import GraphtapeProcess
 
 REQUESTS = 100
 WARM_UP = 10

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 from contextlib import contextmanager
 
-from graphtape.cli.processes import GraphtapeProcess
+from graphtape.cli.runtime.processes import GraphtapeProcess
 
 __all__ = ["cpu_seconds", "free_port", "graphtape_server", "mitmdump_server", "peak_rss_mb", "run_json", "HERE"]
 

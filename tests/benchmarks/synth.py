@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from graphtape.addons.graph_simulation import GraphSimulation
+from graphtape.addons.simulation.engine import GraphSimulation
 from graphtape.cassettes.model import Cassette, Headers, Interaction, InteractionMeta, Request, Response
 from graphtape.cassettes.storage import save_cassette
 

@@ -19,7 +19,7 @@ import pytest
 from graphtape.cassettes.model import Interaction
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cassettes.storage import save_cassette
-from graphtape.cli.processes import GraphtapeProcess
+from graphtape.cli.runtime.processes import GraphtapeProcess
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.slow

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cli.examples import FAKE_TOKEN, SEED_ROUTES
-from graphtape.cli.processes import GraphtapeProcess
+from graphtape.cli.examples.example_requests import FAKE_TOKEN, SEED_ROUTES
+from graphtape.cli.runtime.processes import GraphtapeProcess
 
 pytestmark = pytest.mark.slow
 

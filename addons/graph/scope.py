@@ -1,0 +1,23 @@
+"""Which flows graphtape records: attachment-creating calls, or everything."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from graphtape.addons.graph.routes import RouteMatch, match_route
+from graphtape.addons.graph.upload_urls import UploadUrlMatch, match_upload_url
+
+__all__ = ["route_of", "in_scope", "upload_chunk_of"]
+
+
+def route_of(method: str, url: str) -> RouteMatch | None:
+    return match_route(method, urlsplit(url).path)
+
+
+def in_scope(scope: str, route: RouteMatch | None) -> bool:
+    return scope == "all" or route is not None
+
+
+def upload_chunk_of(method: str, url: str) -> UploadUrlMatch | None:
+    """A chunk PUT to an upload session's URL: part of attachment traffic, so in scope too."""
+    return match_upload_url(url) if method.upper() == "PUT" else None

@@ -1,0 +1,150 @@
+"""The Recorder addon: validates, redacts and durably records in-scope calls.
+
+Request findings are computed before the call goes upstream and response findings
+when the answer returns; both are kept with the interaction. The interaction is
+journaled (fsync'd) before its response is released to the client. If it cannot
+be written, the client gets graphtape's 598 error instead of the upstream answer:
+a recording proxy never lets traffic through unrecorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from mitmproxy import ctx, http
+
+from graphtape.addons.proxy.alerts import FINDINGS_METADATA_KEY
+from graphtape.addons.proxy.flow_convert import RECORD_FAILURE_STATUS, graph_error, request_from_flow, response_from_flow
+from graphtape.addons.graph.routes import Operation, RouteMatch
+from graphtape.addons.graph.validation import request_findings, response_findings
+from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
+from graphtape.addons.proxy.tape import Tape
+from graphtape.addons.graph.upload_checks import META_KEY, UploadChecks, UploadLink
+from graphtape.addons.graph.upload_urls import UPLOAD_ROUTE_NAME, UPLOAD_ROUTE_TEMPLATE
+from graphtape.cassettes.encoding import decode_for_validation
+from graphtape.cassettes.errors import CassetteWriteError
+from graphtape.cassettes.findings import Finding, Severity
+from graphtape.cassettes.model import Interaction, InteractionMeta, Request
+
+__all__ = ["Recorder", "findings_comment"]
+
+logger = logging.getLogger("graphtape")
+
+
+def findings_comment(findings: list[Finding]) -> str:
+    return "\n".join(str(f) for f in findings)
+
+
+@dataclass
+class _Pending:
+    """What the request hook learned, for the response hook of the same flow."""
+
+    route: RouteMatch | None
+    request: Request  # redacted: what the cassette keeps
+    request_body: bytes  # decoded from its Content-Encoding
+    findings: list[Finding]
+    upload: UploadLink | None  # set for an upload-session chunk PUT
+
+
+class Recorder:
+    def __init__(self, tape: Tape) -> None:
+        self.tape = tape
+        # Per-flow state between the request and response hooks. Kept here, not in
+        # flow.metadata, so flows stay serialisable for `mitmdump -w`.
+        self._pending: dict[str, _Pending] = {}
+        self.uploads = UploadChecks()  # upload sessions followed across their chunk PUTs
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        session = self.tape.session
+        if session is None or not session.plan.record or flow.response is not None:
+            return
+        route = route_of(flow.request.method, flow.request.url)
+        chunk = upload_chunk_of(flow.request.method, flow.request.url)
+        if chunk is None and not in_scope(ctx.options.graphtape_scope, route):
+            session.count("passed_through")
+            return
+        # Validate what will be recorded (secrets already replaced): a finding quotes what it
+        # saw, and findings land in the cassette and the log. Addons that rewrite where a
+        # request goes (upload-URL routing) do so in requestheaders, before this hook.
+        request = session.redact(request_from_flow(flow))
+        link: UploadLink | None = None
+        if chunk is not None:
+            body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"), "request")
+            link, chunk_findings = self.uploads.chunk_request(request.uri, request.headers.as_dict(), len(body))
+            findings = findings + chunk_findings
+        else:
+            body, findings = request_findings(route, request)
+        self._pending[flow.id] = _Pending(route, request, body, findings, link)
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        session = self.tape.session
+        state = self._pending.pop(flow.id, None)
+        if session is None or state is None or flow.response is None:
+            return
+        route = state.route
+        response = session.settings.redactor.response(response_from_flow(flow))
+        link = state.upload
+        if link is not None:
+            body, answer_findings = decode_for_validation(response.body, response.headers.get("content-encoding"),
+                                                          "response")
+            answer_findings += self.uploads.chunk_response(state.request.uri, link, response.status_code,
+                                                           response.headers.as_dict(), body)
+        else:
+            body, answer_findings = response_findings(route, response, state.request_body)
+            if route is not None and route.route.operation is Operation.CREATE_UPLOAD_SESSION:
+                link = self.uploads.session_created(state.request_body, response.status_code, body)
+        findings = state.findings + answer_findings
+        route_name = route.route.name if route else (UPLOAD_ROUTE_NAME if state.upload else None)
+        template = route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if state.upload else None)
+        interaction = Interaction(
+            request=state.request,
+            response=response,
+            meta=InteractionMeta(
+                route=route_name,
+                route_template=template,
+                recorded_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                findings=tuple(findings),
+                extra=((META_KEY, link.to_meta()),) if link is not None else (),
+            ),
+        )
+        uri = state.request.uri
+        try:
+            await session.record(interaction)
+        except CassetteWriteError as exc:
+            session.count("write_failures")
+            logger.error(f"graphtape: NOT RECORDED {flow.request.method} {uri}: {exc}")
+            flow.response = graph_error(
+                RECORD_FAILURE_STATUS, "graphtapeRecordingFailed",
+                f"graphtape could not record this interaction, so its answer is withheld: {exc}",
+                reason="Graphtape Recording Failed",
+                client_request_id=flow.request.headers.get("client-request-id"),
+            )
+            return
+        session.add_findings(findings)
+        # For the Alerts addon (runs next): the findings, as plain data so flows stay serialisable.
+        flow.metadata[FINDINGS_METADATA_KEY] = [f.to_dict() for f in findings]
+        if findings:
+            _mark(flow, findings, uri)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        # The upstream never answered (refused, reset, timed out): nothing to record,
+        # and the client already gets mitmproxy's 502. Say so, and count it.
+        state = self._pending.pop(flow.id, None)
+        if state is not None and self.tape.session is not None:
+            self.tape.session.count("upstream_errors")
+            logger.warning(f"graphtape: not recorded, upstream failed: {flow.request.method} {state.request.uri}: "
+                           f"{flow.error}")
+
+
+def _mark(flow: http.HTTPFlow, findings: list[Finding], redacted_uri: str) -> None:
+    worst = max(f.severity.rank for f in findings)
+    path = urlsplit(redacted_uri)._replace(scheme="", netloc="").geturl()  # the query's secrets stay out of logs
+    for f in findings:
+        level = logging.WARNING if f.severity is not Severity.INFO else logging.INFO
+        logger.log(level, f"graphtape: {flow.request.method} {path}: {f}")
+    if worst >= Severity.WARNING.rank:
+        flow.marked = ":warning:" if worst == Severity.WARNING.rank else ":x:"
+    flow.comment = findings_comment(findings)

@@ -1,0 +1,78 @@
+"""The Replayer addon: answers from the cassette and never contacts the upstream.
+
+A request is redacted exactly as the recorder redacted it, then looked up in the
+cassette's hash index. A hit is answered with the recorded response byte for byte.
+A miss is answered with a Graph-style error (status 599, which Graph never uses)
+naming the nearest recorded request and what differed, unless this run also records
+(``new_episodes``), in which case the miss goes upstream and the recorder keeps it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from mitmproxy import ctx, http
+
+from graphtape.addons.proxy.flow_convert import MISS_STATUS, graph_error, request_from_flow
+from graphtape.addons.proxy.response_templates import ResponseTemplates
+from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
+from graphtape.addons.proxy.tape import Tape
+from graphtape.cassettes.session import Miss, TapeSession
+
+__all__ = ["Replayer"]
+
+logger = logging.getLogger("graphtape")
+
+
+class Replayer:
+    def __init__(self, tape: Tape) -> None:
+        self.tape = tape
+        self._templates = ResponseTemplates()
+        self._templates_session: TapeSession | None = None  # the session the templates were built for
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        session = self.tape.session
+        if session is None or flow.response is not None:
+            return
+        if not session.plan.replay:
+            return  # recording everything (all/rewrite, or once on a new cassette)
+        request = session.redact(request_from_flow(flow))
+        answer = session.lookup(request)
+        if answer is not None:
+            if session is not self._templates_session:
+                self._templates, self._templates_session = ResponseTemplates(), session
+            flow.response = self._templates.response_for(answer.response, flow)
+            flow.metadata["graphtape"] = {"replayed": True}
+            return
+        if session.plan.record:
+            # new_episodes: the request goes upstream; the recorder keeps it if in scope.
+            if (not in_scope(ctx.options.graphtape_scope, route_of(flow.request.method, flow.request.url))
+                    and upload_chunk_of(flow.request.method, flow.request.url) is None):
+                session.count("passed_through")
+            return
+        miss = session.miss(request)
+        logger.warning(f"graphtape: miss: {miss.describe()}")
+        flow.response = miss_response(miss, str(session.path), flow.request.headers.get("client-request-id"))
+        flow.metadata["graphtape"] = {"miss": True}
+        flow.marked = ":no_entry:"
+        flow.comment = miss.describe()
+
+
+def miss_response(miss: Miss, cassette: str, client_request_id: str | None) -> http.Response:
+    req = miss.request
+    details = []
+    extra: dict[str, object] = {"cassette": cassette, "request": {"method": req.method, "uri": req.uri}}
+    if miss.nearest is not None:
+        rec = miss.nearest.interaction.request
+        message = (f"graphtape: no recorded interaction in {cassette} matches {req.method} {req.uri}. "
+                   f"Nearest recorded request: #{miss.nearest.index} {rec.method} {rec.uri}; differences: "
+                   + "; ".join(miss.nearest.differences))
+        details = [{"code": "graphtapeDifference", "target": f"#{miss.nearest.index} {rec.method} {rec.uri}",
+                    "message": d} for d in miss.nearest.differences]
+        extra["nearest"] = {"index": miss.nearest.index, "method": rec.method, "uri": rec.uri,
+                            "differences": miss.nearest.differences}
+    else:
+        message = (f"graphtape: no recorded interaction in {cassette} matches {req.method} {req.uri}; "
+                   "the cassette is empty.")
+    return graph_error(MISS_STATUS, "graphtapeCassetteMiss", message, reason="Graphtape Cassette Miss",
+                       client_request_id=client_request_id, details=details, extra=extra)

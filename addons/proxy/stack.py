@@ -1,0 +1,44 @@
+"""The addon stack, in the order mitmproxy must call it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphtape.addons.proxy.alerts import Alerts
+from graphtape.addons.simulation.engine import GraphSimulation
+from graphtape.addons.proxy.prefer_http2 import PreferHttp2
+from graphtape.addons.proxy.recorder import Recorder
+from graphtape.addons.proxy.replayer import Replayer
+from graphtape.addons.proxy.simulator import Simulator
+from graphtape.addons.proxy.tape import Tape
+from graphtape.addons.proxy.upload_routing import UploadUrlRouting
+
+__all__ = ["GraphtapeStack", "build_stack"]
+
+
+class GraphtapeStack:
+    """Tape (options + cassette session), Replayer, Recorder, Alerts, Simulator, PreferHttp2, UploadUrlRouting.
+
+    The replayer answers first; the recorder validates what is left before it goes
+    upstream (or to the simulator, when ``graphtape_simulate`` is on) and records
+    the answer; Alerts turns the recorder's findings into grouped alerts.
+    """
+
+    def __init__(self, simulation: GraphSimulation | None = None) -> None:
+        self.tape = Tape()
+        self.replayer = Replayer(self.tape)
+        self.recorder = Recorder(self.tape)
+        self.alerts = Alerts(self.tape)
+        self.simulator = Simulator(simulation)
+        self.prefer_http2 = PreferHttp2()  # lazy connections would otherwise keep tunnelled clients on HTTP/1.1
+        # Last, so it rewrites an uploadUrl after the recorder kept the upstream's.
+        self.upload_routing = UploadUrlRouting(self.tape)
+
+    @property
+    def addons(self) -> list[Any]:
+        return [self.tape, self.replayer, self.recorder, self.alerts, self.simulator, self.prefer_http2,
+                self.upload_routing]
+
+
+def build_stack(simulation: GraphSimulation | None = None) -> GraphtapeStack:
+    return GraphtapeStack(simulation)

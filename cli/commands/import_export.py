@@ -1,0 +1,124 @@
+"""``graphtape import`` (HAR or mitmproxy flow file -> cassette) and ``graphtape export`` (cassette -> HAR).
+
+Import takes the same steps as a live recording: it keeps attachment-creating calls
+unless the scope is ``all``, validates request and response (the findings go with the
+interaction), and redacts secrets with the same Redactor, so an imported cassette
+replays exactly like a recorded one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import click
+
+from graphtape.addons.graph.scope import in_scope, route_of
+from graphtape.cassettes.errors import GraphtapeError
+from graphtape.cassettes.har import Exchange, read_har
+from graphtape.cassettes.model import Cassette, Interaction, InteractionMeta
+from graphtape.cassettes.redaction import Redactor
+from graphtape.cassettes.serialization import load_cassette
+from graphtape.cassettes.storage import _Lock, save_cassette
+
+__all__ = ["import_capture", "export", "read_capture", "interactions_from_exchanges"]
+
+
+def _graphtape_version() -> str:
+    try:
+        return version("graphtape")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0"
+
+
+def read_capture(path: Path) -> list[Exchange]:
+    """A HAR file (JSON, told by its first byte) or a mitmproxy flow file."""
+    with open(path, "rb") as fh:
+        head = fh.read(64).lstrip()
+    if head.startswith(b"{"):
+        return read_har(path)
+    from graphtape.addons.proxy.flow_files import read_flow_file
+
+    return read_flow_file(path)
+
+
+def interactions_from_exchanges(exchanges: list[Exchange], scope: str,
+                                redactor: Redactor) -> tuple[list[Interaction], int]:
+    """The in-scope exchanges as validated, redacted interactions, and how many were out of scope."""
+    from graphtape.addons.graph.validation import validate_interaction
+
+    kept: list[Interaction] = []
+    for ex in exchanges:
+        route = route_of(ex.request.method, ex.request.uri)
+        if not in_scope(scope, route):
+            continue
+        findings = validate_interaction(Interaction(request=ex.request, response=ex.response))  # before redaction
+        kept.append(Interaction(
+            request=redactor.request(ex.request),
+            response=redactor.response(ex.response),
+            meta=InteractionMeta(route=route.route.name if route else None,
+                                 route_template=route.route.template if route else None,
+                                 recorded_at=ex.started, findings=tuple(findings)),
+        ))
+    return kept, len(exchanges) - len(kept)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"graphtape: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--cassette", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Cassette file to write.")
+@click.option("--scope", type=click.Choice(["attachments", "all"]), default="attachments", show_default=True,
+              help="attachments: keep attachment-creating calls only; all: keep every answered request.")
+@click.option("--append", is_flag=True, help="Add to an existing cassette instead of refusing to touch it.")
+@click.option("--redact-header", multiple=True, help="Extra header to redact (repeatable).")
+@click.option("--redact-query", multiple=True, help="Extra query parameter to redact (repeatable).")
+@click.option("--redact-field", "redact_fields", multiple=True, help="Extra JSON/form body field to redact.")
+def import_capture(source: Path, cassette: Path, scope: str, append: bool, redact_header: tuple[str, ...],
+                   redact_query: tuple[str, ...], redact_fields: tuple[str, ...]) -> None:
+    """Make a cassette from SOURCE: a HAR file or a mitmproxy flow file (mitmdump -w, mitmweb)."""
+    redactor = Redactor.with_extra(redact_header, redact_query, redact_fields)
+    try:
+        imported, skipped = interactions_from_exchanges(read_capture(source), scope, redactor)
+        lock = _Lock(cassette)
+        lock.acquire()
+        try:
+            if cassette.exists() and not append:
+                _fail(f"{cassette} exists; pass --append to add to it, or choose another file")
+            base = load_cassette(cassette) if cassette.exists() else Cassette()
+            base.interactions.extend(imported)
+            save_cassette(cassette, base)
+        finally:
+            lock.release()
+    except (GraphtapeError, OSError) as exc:
+        _fail(str(exc))
+    findings = Counter(f.severity.value for i in imported for f in i.meta.findings)
+    click.echo(f"graphtape import: {len(imported)} interactions from {source} into {cassette}"
+               f" ({skipped} out of scope left out); findings: {findings['error']} error, "
+               f"{findings['warning']} warning, {findings['info']} info")
+
+
+@click.command()
+@click.option("--cassette", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="Cassette to export.")
+@click.option("--har", "har_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="HAR 1.2 file to write (opens in a browser's network panel and in mitmweb).")
+def export(cassette: Path, har_path: Path) -> None:
+    """Write CASSETTE's interactions as a HAR 1.2 file."""
+    from graphtape.cassettes.har import cassette_to_har
+
+    try:
+        document = cassette_to_har(load_cassette(cassette), _graphtape_version())
+        save_har = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+        har_path.parent.mkdir(parents=True, exist_ok=True)
+        har_path.write_bytes(save_har)
+    except (GraphtapeError, OSError) as exc:
+        _fail(str(exc))
+    click.echo(f"graphtape export: {len(document['log']['entries'])} interactions from {cassette} to {har_path}")

@@ -1,0 +1,52 @@
+"""``graphtape record``: proxy to the upstream, validating and recording attachment calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
+from graphtape.cassettes.record_modes import RecordMode
+from graphtape.cli.commands.alert_options import alert_options, alert_settings
+from graphtape.cli.commands.serving import (
+    DEFAULT_UPSTREAM,
+    mode_spec,
+    run_tape,
+    server_options,
+    tape_options,
+    tape_settings,
+)
+
+__all__ = ["record"]
+
+
+@click.command()
+@click.option("--cassette", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Cassette file to write.")
+@click.option("--upstream", default=DEFAULT_UPSTREAM, show_default=True,
+              help="Service to forward to in reverse mode (graphtape simulate's URL for offline work).")
+@server_options
+@click.option("--record-mode", type=click.Choice([m.value for m in RecordMode]), default=RecordMode.ALL.value,
+              show_default=True, help="none | once | new_episodes | all (replace at the end) | rewrite "
+                                      "(delete first).")
+@click.option("--scope", type=click.Choice(["attachments", "all"]), default="attachments", show_default=True,
+              help="attachments: record attachment-creating calls, pass the rest through; all: record all.")
+@click.option("--blob-threshold", type=click.IntRange(min=0), default=DEFAULT_BLOB_THRESHOLD, show_default=True,
+              help="Bodies larger than this many bytes go to content-addressed files beside the cassette "
+                   "(such cassettes are graphtape's own, not loadable by VCR.py); 0 keeps every body inline.")
+@click.option("--fsync/--no-fsync", default=True, show_default=True,
+              help="fsync each interaction before its answer is released (--no-fsync: faster, but a crash of the "
+                   "machine, not just of graphtape, may lose the last interactions).")
+@tape_options
+@alert_options
+def record(cassette: Path, upstream: str, host: str, port: int, mode: str, confdir: str | None, verbose: bool,
+           record_mode: str, scope: str, blob_threshold: int, fsync: bool, **kw: Any) -> None:
+    """Proxy to the upstream, validating and recording attachment calls into CASSETTE."""
+    settings = tape_settings(cassette, record_mode, scope, kw) | alert_settings(kw)
+    settings["graphtape_blob_threshold"] = blob_threshold
+    settings["graphtape_fsync"] = fsync
+    target = "forward proxy" if mode == "forward" else f"upstream {upstream}"
+    run_tape("recorder", mode_spec(mode, upstream), host, port, settings, confdir, verbose, kw["strict"],
+             f"{target}, cassette {cassette}, record mode {record_mode}")

@@ -1,0 +1,122 @@
+"""``graphtape verify --cassette FILE``: re-send recorded requests and report drift in the live answers.
+
+Each recorded response is compared with the live answer to the same request (shape,
+status, content type, ``@odata.type``; volatile values excluded), and the live answer
+with the documented schema where the recording did not already depart from it.
+``--update`` re-records the interactions that drifted, redacted as the recorder does.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from graphtape.addons.drift.compare import compare_samples, sample_from_interaction, schema_drift
+from graphtape.addons.drift.config import DriftConfig
+from graphtape.cassettes.errors import CassetteFormatError, GraphtapeError
+from graphtape.cassettes.findings import Finding
+from graphtape.cassettes.model import Interaction, Response
+from graphtape.cassettes.redaction import Redactor
+from graphtape.cassettes.serialization import load_cassette
+from graphtape.cassettes.storage import CassetteWriter
+from graphtape.cli.commands.drift import config_from_options, drift_config_options
+from graphtape.cli.runtime.live_requests import bearer_value, resend
+from graphtape.cli.output.reports import ReportCase, report_exit_code, report_options, write_report
+from graphtape.addons.graph.validation import validate_interaction
+
+__all__ = ["verify", "live_drift"]
+
+DEFAULT_TOKEN_ENV = "GRAPHTAPE_TOKEN"
+
+
+def live_drift(interaction: Interaction, live: Response, config: DriftConfig, source: str) -> list[Finding]:
+    """Drift of the live answer from the recorded one, and new departures from the schema."""
+    recorded = sample_from_interaction(interaction, source)
+    current = sample_from_interaction(interaction, source, live)
+    findings = compare_samples([recorded], [current], config, against="vs recorded")
+    already = {(f.code, f.path) for f in schema_drift(recorded, config)}
+    seen = {(f.code, f.path, f.expected, f.seen) for f in findings}
+    for f in schema_drift(current, config):
+        if (f.code, f.path) not in already and (f.code, f.path, f.expected, f.seen) not in seen:
+            findings.append(f)
+    return findings
+
+
+def _rerecorded(interaction: Interaction, live: Response) -> Interaction:
+    fresh = replace(interaction, response=Redactor().response(live))
+    meta = replace(interaction.meta, recorded_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                   findings=tuple(validate_interaction(fresh)))
+    return replace(fresh, meta=meta)
+
+
+@click.command()
+@click.option("--cassette", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Cassette whose requests are sent again.")
+@click.option("--upstream", default=None,
+              help="Send to this base URL instead of the recorded one (path and query are kept).")
+@click.option("--token-env", default=DEFAULT_TOKEN_ENV, show_default=True, metavar="NAME",
+              help="Environment variable holding the bearer token sent as Authorization (never the cassette's).")
+@click.option("--update", is_flag=True, help="Re-record the interactions whose live answer drifted.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
+              help="Seconds to wait for each live answer.")
+@report_options
+@drift_config_options
+def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, timeout: float, fmt: str,
+           output: Path | None, colour: bool | None, **kw: Any) -> None:
+    """Re-send CASSETTE's requests to the live service and report drift in its answers.
+
+    The Authorization header is built from the environment variable --token-env at
+    run time. Exit 0 when nothing drifted, 1 on error-level drift, 2 when the
+    cassette, the config or the service cannot be read.
+    """
+    if upstream and not upstream.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="--upstream")
+    try:
+        config = config_from_options(kw["config_path"], kw["severities"], kw["volatile"])
+        loaded = load_cassette(cassette)
+        # --update goes through the recorder's writer: locked (a running recorder is not
+        # clobbered), journaled, written atomically.
+        writer = CassetteWriter(cassette, keep_existing=False, meta=loaded.meta) if update else None
+        if writer is not None:
+            writer.open()
+    except (GraphtapeError, CassetteFormatError, OSError) as exc:
+        click.echo(f"graphtape verify: {exc}", err=True)
+        sys.exit(2)
+    token = os.environ.get(token_env, "").strip()
+    if not token and any("authorization" in i.request.headers for i in loaded.interactions):
+        click.echo(f"graphtape verify: the recorded requests were authorised; set ${token_env} to a bearer token "
+                   "(the cassette's own is redacted and never sent)", err=True)
+        sys.exit(2)
+    authorization = bearer_value(token) if token else None
+    cases: list[ReportCase] = []
+    updated = list(loaded.interactions)
+    with click.progressbar(list(enumerate(loaded.interactions)), label="verifying", file=sys.stderr,
+                           show_pos=True) as bar:
+        for i, interaction in bar:
+            name = f"interactions[{i}] {interaction.request.method} {interaction.request.path}"
+            try:
+                live = resend(interaction.request, upstream, authorization, timeout)
+            except (OSError, ValueError) as exc:
+                cases.append(ReportCase(str(cassette), name, error=f"no answer: {getattr(exc, 'reason', exc)}"))
+                continue
+            findings = live_drift(interaction, live, config, f"{cassette} interactions[{i}]")
+            cases.append(ReportCase(str(cassette), name, findings))
+            if update and findings:
+                updated[i] = _rerecorded(interaction, live)
+    changed = sum(1 for a, b in zip(updated, loaded.interactions) if a is not b)
+    if writer is not None:
+        try:
+            for interaction in updated:
+                writer.append(interaction)
+        finally:
+            writer.close()
+        if changed:
+            click.echo(f"graphtape verify: re-recorded {changed} drifted interaction(s) into {cassette}", err=True)
+    write_report(cases, fmt, "graphtape verify", output, colour)
+    sys.exit(report_exit_code(cases))
