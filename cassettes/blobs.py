@@ -18,7 +18,7 @@ from typing import Any
 
 from graphtape.cassettes.errors import CassetteFormatError, CassetteWriteError
 
-__all__ = ["BlobStore", "blob_folder", "DEFAULT_BLOB_THRESHOLD", "BLOB_KEY"]
+__all__ = ["BLOB_KEY", "DEFAULT_BLOB_THRESHOLD", "BlobStore", "blob_folder"]
 
 BLOB_KEY = "graphtape_blob"
 DEFAULT_BLOB_THRESHOLD = 1024 * 1024  # bodies above 1 MiB go to blob files; 0 keeps every body inline

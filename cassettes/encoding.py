@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import zlib
 
+from graphtape.cassettes.errors import BodyDecodeError
 from graphtape.cassettes.findings import Finding, Severity
 
-__all__ = ["decode_body", "decode_for_validation", "MAX_DECODED_BYTES"]
+__all__ = ["MAX_DECODED_BYTES", "decode_body", "decode_for_validation"]
 
 # A compressed body is never inflated past this: a zip bomb must not take the proxy down.
 MAX_DECODED_BYTES = 64 * 1024 * 1024
@@ -16,7 +17,7 @@ def _inflate(body: bytes, wbits: int) -> bytes:
     d = zlib.decompressobj(wbits)
     out = d.decompress(body, MAX_DECODED_BYTES + 1)
     if len(out) > MAX_DECODED_BYTES or d.unconsumed_tail:
-        raise ValueError(f"decoded body exceeds {MAX_DECODED_BYTES} bytes")
+        raise BodyDecodeError(f"decoded body exceeds {MAX_DECODED_BYTES} bytes")
     if not d.eof:  # a decompressor waits quietly for more input: a cut-off body raises nothing
         raise zlib.error("the compressed stream ends before its end marker (truncated or corrupt)")
     return out
@@ -25,7 +26,8 @@ def _inflate(body: bytes, wbits: int) -> bytes:
 def decode_body(body: bytes, content_encoding: str | None) -> bytes:
     """``body`` with its Content-Encoding undone (gzip, deflate, br, identity, chained).
 
-    Raises ValueError for an unknown coding or corrupt data; callers turn that into a finding.
+    Raises BodyDecodeError (a ValueError) for an unknown coding, corrupt data or a body inflating
+    past the cap; callers turn that into a finding.
     """
     if not content_encoding or not body:
         return body
@@ -37,7 +39,7 @@ def decode_body(body: bytes, content_encoding: str | None) -> bytes:
             try:
                 body = _inflate(body, 16 + zlib.MAX_WBITS)
             except zlib.error as exc:
-                raise ValueError(f"corrupt gzip body: {exc}") from None
+                raise BodyDecodeError(f"corrupt gzip body: {exc}") from None
         elif coding == "deflate":
             try:
                 body = _inflate(body, zlib.MAX_WBITS)
@@ -45,20 +47,20 @@ def decode_body(body: bytes, content_encoding: str | None) -> bytes:
                 try:  # raw deflate, as some servers send it
                     body = _inflate(body, -zlib.MAX_WBITS)
                 except zlib.error as exc:
-                    raise ValueError(f"corrupt deflate body: {exc}") from None
+                    raise BodyDecodeError(f"corrupt deflate body: {exc}") from None
         elif coding == "br":
             try:
                 import brotli  # mitmproxy depends on it
             except ImportError:  # pragma: no cover - mitmproxy always brings brotli
-                raise ValueError("brotli body, but the brotli module is not installed") from None
+                raise BodyDecodeError("brotli body, but the brotli module is not installed") from None
             try:
                 body = brotli.decompress(body)
             except brotli.error as exc:
-                raise ValueError(f"corrupt brotli body: {exc}") from None
+                raise BodyDecodeError(f"corrupt brotli body: {exc}") from None
             if len(body) > MAX_DECODED_BYTES:
-                raise ValueError(f"decoded body exceeds {MAX_DECODED_BYTES} bytes")
+                raise BodyDecodeError(f"decoded body exceeds {MAX_DECODED_BYTES} bytes")
         else:
-            raise ValueError(f"unknown content-encoding {coding!r}")
+            raise BodyDecodeError(f"unknown content-encoding {coding!r}")
     return body
 
 
@@ -68,6 +70,6 @@ def decode_for_validation(body: bytes, content_encoding: str | None, where: str)
     """The decoded body to validate, or no body and the finding that says why it cannot be decoded."""
     try:
         return decode_body(body, content_encoding), []
-    except ValueError as exc:
+    except BodyDecodeError as exc:
         return b"", [Finding(Severity.ERROR, "undecodable-body", where, "$body",
                              "a body matching its Content-Encoding", content_encoding or "", str(exc))]

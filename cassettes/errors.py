@@ -8,14 +8,20 @@ builtin that best describes them, so generic handlers keep working.
 from __future__ import annotations
 
 __all__ = [
-    "GraphtapeError",
-    "CassetteError",
-    "CassetteFormatError",
+    "BodyDecodeError",
     "CaptureFormatError",
-    "CassetteWriteError",
+    "CassetteError",
+    "CassetteExistsError",
+    "CassetteFormatError",
     "CassetteLockedError",
+    "CassetteNotFoundError",
     "CassettePathError",
+    "CassetteWriteError",
     "ConfigError",
+    "GraphSchemaError",
+    "GraphtapeError",
+    "InputError",
+    "UpstreamError",
 ]
 
 
@@ -27,8 +33,32 @@ class ConfigError(GraphtapeError, ValueError):
     """An option or setting has a value graphtape cannot use."""
 
 
+class GraphSchemaError(GraphtapeError, LookupError):
+    """graphtape's own Graph knowledge (route table, schema data) is inconsistent: a graphtape bug."""
+
+
+class InputError(GraphtapeError, ValueError):
+    """A file given to a command is not something graphtape can read (names the file)."""
+
+
+class UpstreamError(GraphtapeError, ConnectionError):
+    """A live service did not give a usable answer (refused, reset, malformed HTTP)."""
+
+
+class BodyDecodeError(GraphtapeError, ValueError):
+    """A body cannot be decoded as its Content-Encoding says: corrupt, unknown coding, or too big."""
+
+
 class CassetteError(GraphtapeError):
     """Something is wrong with a cassette file."""
+
+
+class CassetteNotFoundError(CassetteError, FileNotFoundError):
+    """A cassette to replay does not exist."""
+
+
+class CassetteExistsError(CassetteError, FileExistsError):
+    """A cassette exists where a command would only create a new one."""
 
 
 class CassetteFormatError(CassetteError, ValueError):

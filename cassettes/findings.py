@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Severity", "Finding", "worst_severity"]
+__all__ = ["Finding", "Severity", "worst_severity"]
 
 
 class Severity(str, enum.Enum):

@@ -15,16 +15,16 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from graphtape.cassettes.encoding import decode_body
-from graphtape.cassettes.errors import CaptureFormatError
+from graphtape.cassettes.errors import BodyDecodeError, CaptureFormatError
 from graphtape.cassettes.model import Cassette, Headers, Interaction, Request, Response
 
-__all__ = ["Exchange", "cassette_to_har", "read_har", "exchanges_from_har"]
+__all__ = ["Exchange", "cassette_to_har", "exchanges_from_har", "read_har"]
 
 _EPOCH = "1970-01-01T00:00:00.000Z"
 
@@ -59,7 +59,7 @@ def _readable(body: bytes, headers: Headers) -> tuple[bytes, bool]:
         return body, False
     try:
         return decode_body(body, coding), True
-    except ValueError:
+    except BodyDecodeError:
         return body, False
 
 
@@ -130,7 +130,7 @@ class _HarReader:
         if key not in data:
             raise self.fail(where, f"missing {key!r}")
         value = data[key]
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
             raise self.fail(f"{where}.{key}", f"expected {getattr(kind, '__name__', kind)}, "
                                               f"found {type(value).__name__}")
         return value
@@ -150,7 +150,7 @@ class _HarReader:
     def body(self, holder: dict[str, Any] | None, where: str) -> bytes:
         if not holder or "text" not in holder:
             return b""
-        text = self.field(holder, "text", where, str)
+        text: str = self.field(holder, "text", where, str)
         if holder.get("encoding") == "base64":
             try:
                 return base64.b64decode(text, validate=True)
@@ -185,7 +185,7 @@ def _started(value: Any) -> str | None:
     except ValueError:
         return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

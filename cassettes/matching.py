@@ -16,15 +16,25 @@ import hashlib
 import json
 import threading
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from graphtape.cassettes.encoding import decode_body
+from graphtape.cassettes.errors import BodyDecodeError
 from graphtape.cassettes.model import Interaction, Request
 
-__all__ = ["Exhausted", "MatchConfig", "RequestKey", "request_key", "InteractionIndex", "Nearest",
-           "describe_differences", "canonical_body"]
+__all__ = [
+    "Exhausted",
+    "InteractionIndex",
+    "MatchConfig",
+    "Nearest",
+    "RequestKey",
+    "canonical_body",
+    "describe_differences",
+    "request_key",
+]
 
 
 class Exhausted(str, enum.Enum):
@@ -99,7 +109,7 @@ def canonical_body(body: bytes, content_encoding: str | None = None,
         return ""
     try:
         raw = decode_body(body, content_encoding)
-    except ValueError:
+    except BodyDecodeError:
         raw = body
     first = raw.lstrip()[:1]
     if first in (b"{", b"["):
@@ -172,7 +182,7 @@ def _json_diff(sent: Any, recorded: Any, path: str, out: list[str], limit: int) 
             if len(out) >= limit:
                 return
     elif isinstance(sent, list) and isinstance(recorded, list) and len(sent) == len(recorded):
-        for i, (a, b) in enumerate(zip(sent, recorded)):
+        for i, (a, b) in enumerate(zip(sent, recorded, strict=False)):
             _json_diff(a, b, f"{path}[{i}]", out, limit)
     elif sent != recorded or type(sent) is not type(recorded):
         out.append(f"body {path}: sent {_short(sent)}, recorded {_short(recorded)}")
@@ -183,6 +193,10 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+def _query_text(query: tuple[tuple[str, str], ...]) -> str:
+    return "&".join(f"{k}={v}" for k, v in query) or "(none)"
+
+
 def describe_differences(sent: RequestKey, recorded: RequestKey, limit: int = 10) -> list[str]:
     """Human-readable differences between two keys, most telling first."""
     out: list[str] = []
@@ -191,8 +205,7 @@ def describe_differences(sent: RequestKey, recorded: RequestKey, limit: int = 10
     if sent.path != recorded.path:
         out.append(f"path: sent {sent.path}, recorded {recorded.path}")
     if sent.query != recorded.query:
-        fmt = lambda q: "&".join(f"{k}={v}" for k, v in q) or "(none)"  # noqa: E731
-        out.append(f"query: sent {fmt(sent.query)}, recorded {fmt(recorded.query)}")
+        out.append(f"query: sent {_query_text(sent.query)}, recorded {_query_text(recorded.query)}")
     if sent.headers != recorded.headers:
         out.append(f"headers: sent {dict(sent.headers)}, recorded {dict(recorded.headers)}")
     if sent.body != recorded.body:
@@ -211,7 +224,7 @@ def _similarity(sent: RequestKey, recorded: RequestKey) -> tuple[int, int]:
         score += 10
     else:  # partly the same path: at most half the credit of the same path
         a, b = sent.path.split("/"), recorded.path.split("/")
-        score += 5 * sum(1 for x, y in zip(a, b) if x == y) // max(len(a), len(b))
+        score += 5 * sum(1 for x, y in zip(a, b, strict=False) if x == y) // max(len(a), len(b))
     score += 2 if sent.query == recorded.query else 0
     score += 1 if sent.headers == recorded.headers else 0
     body_diffs = len(describe_differences(sent, recorded, limit=50)) if sent.body != recorded.body else 0
@@ -264,9 +277,6 @@ class InteractionIndex:
             position = len(self._interactions) - 1
             self._slots[key].positions.append(position)
             return position
-
-    def key_for(self, req: Request) -> RequestKey:
-        return request_key(req, self.config)
 
     def lookup(self, req: Request, key: RequestKey | None = None) -> tuple[int, Interaction] | None:
         """The next recorded answer for ``req`` (already redacted), or None on a miss."""

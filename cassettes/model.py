@@ -9,14 +9,23 @@ order included.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from graphtape.cassettes.findings import Finding
 
-__all__ = ["Headers", "Request", "Response", "InteractionMeta", "Interaction", "Cassette", "body_digest",
-           "UPLOAD_SESSION_KEY"]
+__all__ = [
+    "UPLOAD_SESSION_KEY",
+    "Cassette",
+    "Headers",
+    "Interaction",
+    "InteractionMeta",
+    "Request",
+    "Response",
+    "body_digest",
+]
 
 # The ``graphtape`` key (kept in InteractionMeta.extra) linking an interaction to its upload
 # session: ``{session, step: create|chunk, chunk, range}``.

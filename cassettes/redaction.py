@@ -10,14 +10,16 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from graphtape.cassettes.encoding import decode_body
+from graphtape.cassettes.errors import BodyDecodeError
 from graphtape.cassettes.model import Headers, Request, Response
 
-__all__ = ["REDACTED", "Redactor", "DEFAULT_HEADERS", "DEFAULT_QUERY_PARAMS", "DEFAULT_BODY_FIELDS"]
+__all__ = ["DEFAULT_BODY_FIELDS", "DEFAULT_HEADERS", "DEFAULT_QUERY_PARAMS", "REDACTED", "Redactor"]
 
 REDACTED = "REDACTED"
 
@@ -86,7 +88,7 @@ class Redactor:
         changed = False
         out: list[str] = []
         for piece in query.split("&"):
-            name, sep, _value = piece.partition("=")
+            name, _sep, _value = piece.partition("=")
             if unquote_plus(name).lower() in self.query_params and _value != REDACTED:
                 out.append(f"{name}={REDACTED}")
                 changed = True
@@ -117,7 +119,7 @@ class Redactor:
             return self.redact_body(body, content_type)
         try:
             plain = decode_body(body, content_encoding)
-        except ValueError:
+        except BodyDecodeError:
             return body
         scrubbed = self.redact_body(plain, content_type)
         if scrubbed is plain:

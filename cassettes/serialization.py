@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 import yaml
 
@@ -32,13 +32,13 @@ from graphtape.cassettes.model import (
 __all__ = [
     "FORMAT_VERSION",
     "GRAPHTAPE_FORMAT",
-    "MAX_CASSETTE_BYTES",
     "MAX_ALIASES",
+    "MAX_CASSETTE_BYTES",
     "dump_cassette",
+    "interaction_from_data",
+    "interaction_to_data",
     "load_cassette",
     "parse_cassette",
-    "interaction_to_data",
-    "interaction_from_data",
 ]
 
 FORMAT_VERSION = 1  # VCR.py's cassette format version
@@ -58,7 +58,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     """The safe loader with a cheaper tag resolver (libyaml calls it once per node).
 
     Same answers as PyYAML's resolver, which this loader never gives path
@@ -66,14 +66,15 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     plain scalar's tag is worked out once per distinct short value.
     """
 
-    _plain_tags: dict[str, str] = {}
+    _plain_tags: ClassVar[dict[str, str]] = {}  # shared by every load: the tags never change
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
             if not implicit[0]:  # quoted (or tagged "!"): always a string
                 return _STR_TAG
             if len(value) > 64:
-                return super().resolve(kind, value, implicit)
+                resolved: str = super().resolve(kind, value, implicit)
+                return resolved
             tag = self._plain_tags.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
@@ -84,7 +85,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+class _Dumper(_BaseDumper):  # type: ignore[misc]
     """Safe dumper that never emits anchors/aliases, so equal bodies stay independent."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -255,11 +256,10 @@ class _Reader:
     def headers(self, value: Any, order: Any, where: str) -> Headers:
         if value is None:
             return Headers()
-        grouped = self.mapping(value, where)
+        grouped: dict[Any, Any] = self.mapping(value, where)  # keys may be !!binary (bytes) or numbers
         lists: dict[str, list[str]] = {}
-        for name, values in grouped.items():
-            if isinstance(name, bytes):  # a non-UTF-8 name, written as !!binary
-                name = name.decode("utf-8", "surrogateescape")
+        for key, values in grouped.items():
+            name: object = key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else key  # !!binary name
             hwhere = f"{where}.{name}"
             if not isinstance(name, str):
                 raise self.fail(where, f"header name must be a string, found {_kind(name)}")

@@ -12,16 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
-from graphtape.cassettes.errors import CassetteLockedError
+from graphtape.cassettes.errors import CassetteLockedError, CassetteNotFoundError
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.matching import InteractionIndex, MatchConfig, Nearest
 from graphtape.cassettes.model import Cassette, Interaction, Request
 from graphtape.cassettes.record_modes import RecordMode, SessionPlan, plan_session
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cassettes.storage import CassetteWriter, RecoveryReport, _Lock, recover_journal, save_cassette
+from graphtape.cassettes.storage import (
+    CassetteLock,
+    CassetteWriter,
+    RecoveryReport,
+    recover_journal,
+    save_cassette,
+)
 
-__all__ = ["SessionSettings", "Miss", "TapeSession"]
+__all__ = ["Miss", "SessionSettings", "TapeSession"]
 
 
 @dataclass(frozen=True)
@@ -80,8 +86,8 @@ class TapeSession:
         else:
             self.recovery = self._recover_if_abandoned()
             if not self.path.exists():
-                raise FileNotFoundError(f"{self.path}: cassette not found (record it first, or use "
-                                        "--record-mode once/new_episodes/all)")
+                raise CassetteNotFoundError(f"{self.path}: cassette not found; record it first (a record mode "
+                                            "other than none creates it)")
             existing = load_cassette(self.path).interactions
         for interaction in existing:
             self.index.add(interaction)
@@ -89,7 +95,7 @@ class TapeSession:
 
     def _recover_if_abandoned(self) -> RecoveryReport | None:
         """A journal with no live owner is a killed recording: fold it in before replaying."""
-        lock = _Lock(self.path)
+        lock = CassetteLock(self.path)
         try:
             lock.acquire()
         except CassetteLockedError:
@@ -114,7 +120,7 @@ class TapeSession:
 
     def _keep_played_only(self) -> None:
         """A replay-only run asked to drop what it never played: rewrite the cassette without it."""
-        lock = _Lock(self.path)
+        lock = CassetteLock(self.path)
         lock.acquire()  # CassetteLockedError if a recording owns the file: leave it alone, loudly
         try:
             played = self.index.played()
@@ -149,11 +155,6 @@ class TapeSession:
         """Journal ``interaction`` durably; raises CassetteWriteError if it cannot be."""
         assert self.writer is not None
         await self.writer.append_async(interaction)
-        self.count("recorded")
-
-    def record_blocking(self, interaction: Interaction) -> None:
-        assert self.writer is not None
-        self.writer.append(interaction)
         self.count("recorded")
 
     def count(self, what: str, n: int = 1) -> None:

@@ -27,12 +27,21 @@ from pathlib import Path
 from typing import Any, Union
 
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD, BlobStore
-from graphtape.cassettes.errors import CassetteFormatError, CassetteLockedError, CassetteWriteError
+from graphtape.cassettes.errors import (
+    CassetteFormatError,
+    CassetteLockedError,
+    CassetteWriteError,
+)
 from graphtape.cassettes.model import Cassette, Interaction
-from graphtape.cassettes.serialization import dump_cassette, interaction_from_data, interaction_to_data, load_cassette
+from graphtape.cassettes.serialization import (
+    dump_cassette,
+    interaction_from_data,
+    interaction_to_data,
+    load_cassette,
+)
 
-__all__ = ["journal_path", "lock_path", "write_atomic", "save_cassette", "recover_journal", "CassetteWriter",
-           "RecoveryReport"]
+__all__ = ["CassetteLock", "CassetteWriter", "RecoveryReport", "journal_path", "lock_path", "recover_journal",
+           "save_cassette", "write_atomic"]
 
 JOURNAL_VERSION = 1
 
@@ -75,7 +84,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             tmp.unlink()
         except OSError:
             pass
-        raise CassetteWriteError(f"{path}: cannot write cassette: {exc.strerror or exc}") from exc
+        raise CassetteWriteError(f"{path}: cannot write: {exc.strerror or exc}") from exc
 
 
 def save_cassette(path: Path, cassette: Cassette, blob_threshold: int | None = None) -> None:
@@ -172,7 +181,8 @@ def _already_folded_in(cassette_path: Path, header: dict[str, Any]) -> bool:
     """
     if header.get("base") == "replace" or "base_digest" not in header:
         return False  # a replacing journal rebuilds the cassette from itself alone
-    return _file_digest(cassette_path) != header["base_digest"]
+    base_digest: str | None = header["base_digest"]  # None: the cassette did not exist when the run began
+    return _file_digest(cassette_path) != base_digest
 
 
 def recover_journal(cassette_path: Path) -> RecoveryReport | None:
@@ -202,8 +212,12 @@ def recover_journal(cassette_path: Path) -> RecoveryReport | None:
 # ---------------------------------------------------------------- the writer
 
 
-class _Lock:
-    """An exclusive advisory lock on ``<cassette>.lock`` naming its holder."""
+class CassetteLock:
+    """An exclusive advisory lock on ``<cassette>.lock`` naming its holder.
+
+    Only its holder writes the cassette: a recorder for its whole run, ``import`` and
+    ``verify --update`` while they write. Usable as a context manager.
+    """
 
     def __init__(self, cassette: Path) -> None:
         self.path = lock_path(cassette)
@@ -224,6 +238,13 @@ class _Lock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"graphtape pid {os.getpid()}".encode(), 0)
         self.fd = fd
+
+    def __enter__(self) -> CassetteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
     def release(self) -> None:
         if self.fd is None:
@@ -262,15 +283,13 @@ class CassetteWriter:
         self.recovery: RecoveryReport | None = None
         self.fsync = fsync
         self.recorded: list[Interaction] = []
-        self._lock = _Lock(self.path)
+        self._lock = CassetteLock(self.path)
         # SimpleQueue: put() is one C call, no Python-level Condition for the event loop to contend on.
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._fh: Any = None
         self._failed: BaseException | None = None
         self._recorded_lock = threading.Lock()
-        self.write_seconds = 0.0
-        self.batches = 0
 
     # -------------------------------------------------------- life cycle
 
@@ -375,7 +394,6 @@ class CassetteWriter:
                 return
 
     def _write_batch(self, entries: list[tuple[Interaction, _Waiter]]) -> None:
-        started = time.perf_counter()
         try:
             if self._failed is not None:
                 raise self._failed
@@ -385,15 +403,12 @@ class CassetteWriter:
             self._fh.flush()
             if self.fsync:
                 os.fsync(self._fh.fileno())
-        except BaseException as exc:  # noqa: BLE001 - every failure must reach the waiting flows
+        except BaseException as exc:
             err = exc if isinstance(exc, CassetteWriteError) else CassetteWriteError(
                 f"{journal_path(self.path)}: cannot record: {getattr(exc, 'strerror', None) or exc}")
             self._failed = err
             _settle([w for _, w in entries], err)
             return
-        finally:
-            self.write_seconds += time.perf_counter() - started
-            self.batches += 1
         with self._recorded_lock:
             self.recorded.extend(i for i, _ in entries)
         _settle([w for _, w in entries], None)

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from graphtape.cassettes.errors import GraphtapeError
 from graphtape.cli.commands.addon_path import addon_path
 from graphtape.cli.commands.demo import demo
 from graphtape.cli.commands.drift import drift
@@ -21,11 +22,10 @@ __all__ = ["main"]
 
 
 def _message(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) not in str(exc):
-        return f"{exc.filename}: {exc.strerror or exc}"
-    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
-        return f"{exc.filename}: {exc.strerror}"
-    return str(exc) or type(exc).__name__
+    """One line for an error: graphtape's own say what and where; the OS's name the file."""
+    if isinstance(exc, OSError) and not isinstance(exc, GraphtapeError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class GraphtapeGroup(click.Group):

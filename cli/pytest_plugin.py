@@ -120,7 +120,11 @@ def graphtape_server(pytestconfig: pytest.Config) -> Iterator[InProcessProxy]:
     """The session's in-process graphtape proxy (one per pytest process or xdist worker)."""
     # Imported here, not at module level: every pytest run loads this plugin, and
     # mitmproxy costs a second to import; only sessions that use the proxy pay it.
-    from graphtape.cli.runtime.inprocess import InProcessProxy, ProxySpec, ProxyStartError
+    from graphtape.cli.runtime.inprocess import (
+        InProcessProxy,
+        ProxySpec,
+        ProxyStartError,
+    )
 
     with tempfile.TemporaryDirectory(prefix="graphtape-conf-") as tmp:
         confdir = Path(pytestconfig.getoption("graphtape_confdir") or tmp)

@@ -13,8 +13,6 @@ import pytest
 
 from graphtape.cli.runtime.processes import GraphtapeProcess
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
 StartGraphtape = Callable[..., GraphtapeProcess]
 
 
@@ -45,9 +43,9 @@ RecordFromSimulator = Callable[..., Path]
 @pytest.fixture(scope="session")
 def record_from_simulator(tmp_path_factory: pytest.TempPathFactory) -> RecordFromSimulator:
     """Record example requests through real `graphtape simulate [--drift X]` and `graphtape record` processes."""
-    from graphtape.cli.examples.example_requests import EXAMPLES, ExampleRequest
-
     import httpx
+
+    from graphtape.cli.examples.example_requests import EXAMPLES, ExampleRequest
 
     cache: dict[tuple[str, ...], Path] = {}
 
@@ -78,7 +76,7 @@ class WebhookReceiver:
         received = self.bodies
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

@@ -13,16 +13,22 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 from graphtape.addons.drift.webhook import WebhookSender
 from graphtape.cassettes.findings import Finding
-from graphtape.cassettes.redaction import DEFAULT_BODY_FIELDS, DEFAULT_HEADERS, DEFAULT_QUERY_PARAMS, REDACTED
+from graphtape.cassettes.redaction import (
+    DEFAULT_BODY_FIELDS,
+    DEFAULT_HEADERS,
+    DEFAULT_QUERY_PARAMS,
+    REDACTED,
+)
 
-__all__ = ["AlertLog", "Alert", "scrubbed"]
+__all__ = ["Alert", "AlertLog", "scrubbed"]
 
 logger = logging.getLogger("graphtape")
 
@@ -76,7 +82,7 @@ class _Group:
 
 
 def _utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class AlertLog:

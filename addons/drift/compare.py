@@ -23,18 +23,19 @@ from graphtape.addons.graph.models import ENUM_VALUES, normalise_odata_type, typ
 from graphtape.addons.graph.routes import RouteMatch, match_route
 from graphtape.addons.graph.validation import parse_json_body, validate_response
 from graphtape.cassettes.encoding import decode_body
+from graphtape.cassettes.errors import BodyDecodeError
 from graphtape.cassettes.findings import Finding
 from graphtape.cassettes.model import Interaction, Response
 
 __all__ = [
+    "KIND_OF_FINDING",
     "ResponseSample",
+    "compare_samples",
+    "group_key",
+    "looks_like_attachment_route",
     "sample_from_exchange",
     "sample_from_interaction",
-    "group_key",
     "schema_drift",
-    "compare_samples",
-    "KIND_OF_FINDING",
-    "looks_like_attachment_route",
 ]
 
 # Validation codes (response side) that are drift, by the kind of drift they are.
@@ -172,7 +173,7 @@ def sample_from_interaction(interaction: Interaction, source: str, response: Res
     try:
         req_body = decode_body(req.body, req.headers.get("content-encoding"))
         resp_body = decode_body(resp.body, resp.headers.get("content-encoding"))
-    except ValueError:
+    except BodyDecodeError:
         req_body, resp_body = req.body, resp.body
     return sample_from_exchange(source, req.method, req.uri, req_body, resp.status_code, resp.headers.as_dict(),
                                 resp_body)

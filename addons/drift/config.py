@@ -29,11 +29,11 @@ from graphtape.cassettes.errors import GraphtapeError
 from graphtape.cassettes.findings import Severity
 
 __all__ = [
-    "DriftKind",
     "DEFAULT_DRIFT_SEVERITY",
     "DEFAULT_VOLATILE_PATHS",
     "DriftConfig",
     "DriftConfigError",
+    "DriftKind",
     "load_drift_config",
     "path_pattern",
 ]

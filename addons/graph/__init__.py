@@ -10,7 +10,13 @@ against Graph's documented schema for a route:
         print(finding.severity.value, finding.path, finding.message)
 """
 
-from graphtape.addons.graph.routes import Operation, Route, RouteMatch, match_path, match_route
+from graphtape.addons.graph.routes import (
+    Operation,
+    Route,
+    RouteMatch,
+    match_path,
+    match_route,
+)
 from graphtape.addons.graph.validation import (
     request_findings,
     response_findings,

@@ -14,8 +14,8 @@ properties, properties required on create) lives in :class:`AttachmentType`.
 from __future__ import annotations
 
 import base64
-import functools
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,37 +37,37 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 __all__ = [
-    "INT32_MIN",
-    "INT32_MAX",
-    "NAMESPACE",
-    "READ_ONLY_PROPERTIES",
-    "PROPERTY_TYPES",
+    "ATTACHMENT_TYPES",
     "ENUM_VALUES",
+    "INT32_MAX",
+    "INT32_MIN",
+    "NAMESPACE",
     "OUTLOOK_ITEM_TYPES",
-    "GraphModel",
+    "PROPERTY_TYPES",
+    "READ_ONLY_PROPERTIES",
     "Attachment",
-    "FileAttachment",
-    "ItemAttachment",
-    "ReferenceAttachmentV1",
-    "ReferenceAttachmentBeta",
     "AttachmentBase",
-    "TaskFileAttachment",
-    "AttachmentItem",
     "AttachmentInfo",
+    "AttachmentItem",
+    "AttachmentType",
+    "FileAttachment",
+    "GraphModel",
+    "ItemAttachment",
     "MessageUploadSessionRequest",
+    "ReferenceAttachmentBeta",
+    "ReferenceAttachmentV1",
+    "TaskFileAttachment",
     "TaskUploadSessionRequest",
     "UploadSession",
-    "AttachmentType",
-    "ATTACHMENT_TYPES",
-    "is_annotation",
-    "normalise_odata_type",
-    "model_for",
-    "type_info",
-    "concrete_types_for_base",
-    "upload_session_request_model",
-    "base64_problem",
     "base64_decoded_length",
+    "base64_problem",
+    "concrete_types_for_base",
     "datetime_offset_problem",
+    "is_annotation",
+    "model_for",
+    "normalise_odata_type",
+    "type_info",
+    "upload_session_request_model",
 ]
 
 INT32_MIN = -(2**31)

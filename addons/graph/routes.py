@@ -12,20 +12,22 @@ import enum
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from graphtape.cassettes.errors import GraphSchemaError
+
 __all__ = [
     "API_VERSIONS",
+    "ROUTES",
+    "ROUTES_BY_NAME",
     "Operation",
     "Route",
     "RouteMatch",
-    "ROUTES",
-    "ROUTES_BY_NAME",
-    "match_route",
-    "match_path",
-    "match_attachment_item",
     "is_attachment_route",
-    "unmatched_segment",
-    "split_api_version",
+    "match_attachment_item",
+    "match_path",
+    "match_route",
     "route_segments",
+    "split_api_version",
+    "unmatched_segment",
 ]
 
 API_VERSIONS: frozenset[str] = frozenset({"v1.0", "beta"})
@@ -234,20 +236,20 @@ def _build_trie(routes: tuple[Route, ...]) -> _Node:
         for segment in segments:
             if segment.startswith("{"):
                 if node.literals:
-                    raise ValueError(f"route {route.name}: placeholder beside literals")
+                    raise GraphSchemaError(f"route {route.name}: placeholder beside literals")
                 if node.placeholder is None:
                     node.placeholder = _Node()
                     node.placeholder_name = segment[1:-1]
                 node = node.placeholder
             else:
                 if node.placeholder is not None:
-                    raise ValueError(f"route {route.name}: literal beside a placeholder")
+                    raise GraphSchemaError(f"route {route.name}: literal beside a placeholder")
                 node = node.literals.setdefault(segment.lower(), _Node())
                 if segment == loop_literal:
                     loop_target = node
             node.versions |= route.versions
         if node.route is not None:
-            raise ValueError(f"routes {node.route.name} and {route.name} share a template")
+            raise GraphSchemaError(f"routes {node.route.name} and {route.name} share a template")
         node.route = route
         if loop_literal is not None and loop_target is not None:
             # After the last childFolders id, another childFolders level may follow.

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from graphtape.addons.graph.routes import RouteMatch, match_route
 from graphtape.addons.graph.upload_urls import UploadUrlMatch, match_upload_url
 
-__all__ = ["route_of", "in_scope", "upload_chunk_of"]
+__all__ = ["in_scope", "route_of", "upload_chunk_of"]
 
 
 def route_of(method: str, url: str) -> RouteMatch | None:

@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,7 +34,7 @@ from graphtape.addons.graph.upload_urls import match_upload_url, session_key
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.model import UPLOAD_SESSION_KEY, Interaction
 
-__all__ = ["META_KEY", "UploadLink", "UploadChecks", "check_recorded", "parse_graph_datetime"]
+__all__ = ["META_KEY", "UploadChecks", "UploadLink", "check_recorded", "parse_graph_datetime"]
 
 # The key under an interaction's ``graphtape`` mapping that links it to its session.
 META_KEY = UPLOAD_SESSION_KEY
@@ -50,7 +50,7 @@ def parse_graph_datetime(value: object) -> datetime | None:
         moment = datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip()).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class UploadChecks:
     """Sessions seen in one run, and the findings their chunks earn."""
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self._sessions: dict[str, _Session] = {}
 

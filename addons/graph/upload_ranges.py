@@ -10,14 +10,16 @@ import enum
 import re
 from dataclasses import dataclass
 
+from graphtape.cassettes.errors import GraphtapeError
+
 __all__ = [
     "MAX_CHUNK_BYTES",
     "ContentRange",
-    "RangeError",
     "Placement",
+    "RangeError",
+    "next_expected_ranges",
     "parse_content_range",
     "place_chunk",
-    "next_expected_ranges",
 ]
 
 # graph-attachments.md: each chunk is "under 4 MB" (Graph's request limit is 4 MB; the
@@ -27,7 +29,7 @@ MAX_CHUNK_BYTES = 4 * 1024 * 1024
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+)\s*$", re.IGNORECASE)
 
 
-class RangeError(ValueError):
+class RangeError(GraphtapeError, ValueError):
     """A Content-Range header that cannot describe a chunk."""
 
 

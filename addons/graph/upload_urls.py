@@ -18,10 +18,10 @@ __all__ = [
     "UPLOAD_ROUTE_TEMPLATE",
     "UploadUrlMatch",
     "match_upload_url",
-    "upload_path",
     "origin_of",
-    "with_origin",
     "session_key",
+    "upload_path",
+    "with_origin",
 ]
 
 # How a chunk PUT is named in a cassette (meta.route), so reports and drift group them.

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -35,27 +35,28 @@ from graphtape.addons.graph.models import (
 )
 from graphtape.addons.graph.routes import Operation, RouteMatch, match_route
 from graphtape.cassettes.encoding import decode_for_validation
+from graphtape.cassettes.errors import GraphSchemaError
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.model import Interaction, Request, Response
 
 __all__ = [
+    "DEFAULT_SEVERITY",
     "MAX_FILE_BYTES",
     "MAX_REQUEST_BYTES",
-    "DEFAULT_SEVERITY",
-    "RouteSchema",
     "RequestCheck",
-    "schema_for_route",
+    "RouteSchema",
     "check_request",
-    "validate_request",
-    "validate_response",
-    "validate_json_body",
+    "describe_value",
+    "header_value",
+    "json_path",
+    "parse_json_body",
     "request_findings",
     "response_findings",
+    "schema_for_route",
     "validate_interaction",
-    "parse_json_body",
-    "header_value",
-    "describe_value",
-    "json_path",
+    "validate_json_body",
+    "validate_request",
+    "validate_response",
 ]
 
 Kind = Literal["request", "response"]
@@ -219,11 +220,11 @@ class RouteSchema:
         return frozenset(p for t in self.allowed for p in t.properties)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema(operation: Operation, base_type: str, api_version: str) -> RouteSchema:
     base = type_info(NAMESPACE + base_type, api_version)
     if base is None:
-        raise ValueError(f"no base type {base_type} in {api_version}")
+        raise GraphSchemaError(f"no base type {base_type} in {api_version}")
     allowed = concrete_types_for_base(base_type, api_version)
     return RouteSchema(operation, api_version, base, allowed)
 
@@ -445,7 +446,7 @@ def _check_attachment(
     else:
         info = type_info(raw_type, version)
         if info is None:
-            known = [t.name for t in schema.allowed + (schema.base,)]
+            known = [t.name for t in (*schema.allowed, schema.base)]
             near = [n for n in known if n.lower() == normalise_odata_type(raw_type).lower()]
             hint = f"; it differs only by case from '#{near[0]}'" if near else ""
             report.add(
@@ -586,7 +587,7 @@ def validate_json_body(
             return report.findings
         declared = type_info(declared_type, match.api_version) if declared_type else None
         _check_body(report, match, data, declared)
-    except Exception as exc:  # noqa: BLE001 - a validator must not break the proxy
+    except Exception as exc:
         _internal_error(report, exc)
     return report.findings
 
@@ -695,7 +696,7 @@ def check_request(
         else:
             declared = _check_body(report, match, parsed)
             data = parsed if isinstance(parsed, dict) else None
-    except Exception as exc:  # noqa: BLE001 - a validator must not break the proxy
+    except Exception as exc:
         _internal_error(report, exc)
     return RequestCheck(report.findings, data, declared)
 
@@ -778,7 +779,7 @@ def validate_response(
         if isinstance(parsed, dict) and "@odata.type" not in parsed and request_body:
             declared = _declared_request_type(schema_for_route(match), request_body)
         _check_body(report, match, parsed, declared)
-    except Exception as exc:  # noqa: BLE001 - a validator must not break the proxy
+    except Exception as exc:
         _internal_error(report, exc)
     return report.findings
 

@@ -18,14 +18,23 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http
 
 from graphtape.addons.drift.alert_log import Alert, AlertLog, scrubbed
+from graphtape.addons.drift.compare import (
+    KIND_OF_FINDING,
+    looks_like_attachment_route,
+    sample_from_exchange,
+    schema_drift,
+)
+from graphtape.addons.drift.config import (
+    DriftConfig,
+    DriftConfigError,
+    load_drift_config,
+)
 from graphtape.addons.drift.webhook import WebhookSender
-from graphtape.addons.drift.compare import KIND_OF_FINDING, looks_like_attachment_route, sample_from_exchange, schema_drift
-from graphtape.addons.drift.config import DriftConfig, DriftConfigError, load_drift_config
 from graphtape.addons.graph.routes import match_route
 from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.findings import Finding, Severity
 
-__all__ = ["Alerts", "FINDINGS_METADATA_KEY"]
+__all__ = ["FINDINGS_METADATA_KEY", "Alerts"]
 
 logger = logging.getLogger("graphtape")
 
@@ -88,7 +97,7 @@ class Alerts:
             return  # replayed, withheld, or passed through and not an attachment call
         try:
             self._alert(flow, [Finding.from_dict(d) for d in stored or []])
-        except Exception as exc:  # noqa: BLE001 - an alert must never break the proxying
+        except Exception as exc:
             logger.warning(f"graphtape: alerting failed for {flow.request.method} {flow.request.path}: {exc}")
 
     def _unknown_attachment_route(self, flow: http.HTTPFlow) -> bool:

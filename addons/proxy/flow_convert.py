@@ -5,15 +5,22 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from mitmproxy import http
 
 from graphtape.cassettes.model import Headers, Request, Response
 
-__all__ = ["request_from_flow", "response_from_flow", "to_mitmproxy_response", "graph_error",
-           "GRAPH_JSON_CONTENT_TYPE", "MISS_STATUS", "RECORD_FAILURE_STATUS"]
+__all__ = [
+    "GRAPH_JSON_CONTENT_TYPE",
+    "MISS_STATUS",
+    "RECORD_FAILURE_STATUS",
+    "graph_error",
+    "request_from_flow",
+    "response_from_flow",
+    "to_mitmproxy_response",
+]
 
 GRAPH_JSON_CONTENT_TYPE = (
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -91,7 +98,7 @@ def graph_error(status: int, code: str, message: str, *, reason: str = "", clien
         "code": code,
         "message": message,
         "innerError": {
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+            "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
             "request-id": request_id,
             "client-request-id": client_request_id or request_id,
         },

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mitmproxy import http, io
@@ -38,4 +38,4 @@ def read_flow_file(path: Path) -> list[Exchange]:
 def _iso(timestamp: float | None) -> str | None:
     if not timestamp:
         return None
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http
 
-from graphtape.addons.proxy.alerts import FINDINGS_METADATA_KEY
-from graphtape.addons.proxy.flow_convert import RECORD_FAILURE_STATUS, graph_error, request_from_flow, response_from_flow
 from graphtape.addons.graph.routes import Operation, RouteMatch
-from graphtape.addons.graph.validation import request_findings, response_findings
 from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
-from graphtape.addons.proxy.tape import Tape
 from graphtape.addons.graph.upload_checks import META_KEY, UploadChecks, UploadLink
 from graphtape.addons.graph.upload_urls import UPLOAD_ROUTE_NAME, UPLOAD_ROUTE_TEMPLATE
+from graphtape.addons.graph.validation import request_findings, response_findings
+from graphtape.addons.proxy.alerts import FINDINGS_METADATA_KEY
+from graphtape.addons.proxy.flow_convert import (
+    RECORD_FAILURE_STATUS,
+    graph_error,
+    request_from_flow,
+    response_from_flow,
+)
+from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
 from graphtape.cassettes.findings import Finding, Severity
@@ -105,7 +110,7 @@ class Recorder:
             meta=InteractionMeta(
                 route=route_name,
                 route_template=template,
-                recorded_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                recorded_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                 findings=tuple(findings),
                 extra=((META_KEY, link.to_meta()),) if link is not None else (),
             ),

@@ -13,9 +13,13 @@ import logging
 
 from mitmproxy import ctx, http
 
-from graphtape.addons.proxy.flow_convert import MISS_STATUS, graph_error, request_from_flow
-from graphtape.addons.proxy.response_templates import ResponseTemplates
 from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
+from graphtape.addons.proxy.flow_convert import (
+    MISS_STATUS,
+    graph_error,
+    request_from_flow,
+)
+from graphtape.addons.proxy.response_templates import ResponseTemplates
 from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.session import Miss, TapeSession
 

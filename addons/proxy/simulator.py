@@ -13,8 +13,8 @@ from typing import Any
 from mitmproxy import ctx, http
 from mitmproxy.net.http.status_codes import RESPONSES
 
-from graphtape.addons.simulation.engine import GraphSimulation
 from graphtape.addons.proxy.tape import require_lazy_connections
+from graphtape.addons.simulation.engine import GraphSimulation
 
 __all__ = ["Simulator"]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from graphtape.addons.proxy.alerts import Alerts
-from graphtape.addons.simulation.engine import GraphSimulation
 from graphtape.addons.proxy.prefer_http2 import PreferHttp2
 from graphtape.addons.proxy.recorder import Recorder
 from graphtape.addons.proxy.replayer import Replayer
 from graphtape.addons.proxy.simulator import Simulator
 from graphtape.addons.proxy.tape import Tape
 from graphtape.addons.proxy.upload_routing import UploadUrlRouting
+from graphtape.addons.simulation.engine import GraphSimulation
 
 __all__ = ["GraphtapeStack", "build_stack"]
 

@@ -22,7 +22,7 @@ from graphtape.cassettes.record_modes import RecordMode
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.session import SessionSettings, TapeSession
 
-__all__ = ["Tape", "SCOPES"]
+__all__ = ["SCOPES", "Tape"]
 
 logger = logging.getLogger("graphtape")
 

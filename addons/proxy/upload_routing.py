@@ -29,8 +29,8 @@ from mitmproxy import http
 from mitmproxy.proxy.mode_specs import ReverseMode
 
 from graphtape.addons.graph.routes import Operation, match_path
-from graphtape.addons.proxy.tape import Tape
 from graphtape.addons.graph.upload_urls import origin_of, session_key, with_origin
+from graphtape.addons.proxy.tape import Tape
 
 __all__ = ["UploadUrlRouting"]
 
@@ -51,8 +51,6 @@ def _is_reverse(flow: http.HTTPFlow) -> bool:
 def _own_origin(flow: http.HTTPFlow) -> str | None:
     """graphtape's address as this client reached it."""
     sockname = flow.client_conn.sockname
-    if not sockname:
-        return None
     host, port = str(sockname[0]), int(sockname[1])
     scheme = "https" if flow.client_conn.tls_established else "http"
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"

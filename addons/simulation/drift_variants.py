@@ -11,7 +11,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from graphtape.addons.graph.routes import RouteMatch
-from graphtape.addons.simulation.engine import GraphSimulation, SimulatedResponse, _Exchange
+from graphtape.addons.simulation.engine import (
+    Exchange,
+    GraphSimulation,
+    SimulatedResponse,
+)
 from graphtape.cassettes.errors import GraphtapeError
 
 __all__ = ["DRIFT_VARIANTS", "DriftingSimulation", "UnknownDriftError", "parse_drift_names"]
@@ -107,7 +111,7 @@ class DriftingSimulation(GraphSimulation):
         return status, body
 
     def _create(self, match: RouteMatch, headers: Mapping[str, str], body: bytes,
-                exchange: _Exchange) -> SimulatedResponse:
+                exchange: Exchange) -> SimulatedResponse:
         answer = super()._create(match, headers, body, exchange)
         if "content-type" in self.drifts:
             answer.headers = [("Content-Type", "text/plain; charset=utf-8") if k.lower() == "content-type"

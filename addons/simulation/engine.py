@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -42,17 +42,22 @@ from graphtape.addons.graph.routes import (
     split_api_version,
     unmatched_segment,
 )
+from graphtape.addons.graph.upload_urls import (
+    UploadUrlMatch,
+    match_upload_url,
+    upload_path,
+)
 from graphtape.addons.graph.validation import RequestCheck, check_request, header_value
 from graphtape.addons.simulation.uploads import ChunkAccepted, UploadSessions
-from graphtape.addons.graph.upload_urls import UploadUrlMatch, match_upload_url, upload_path
 from graphtape.cassettes.findings import Finding, Severity
 
 __all__ = [
-    "GRAPH_JSON_CONTENT_TYPE",
-    "DEFAULT_ME_USER_ID",
     "ATTACHMENT_OVERHEAD_BYTES",
-    "SimulatedResponse",
+    "DEFAULT_ME_USER_ID",
+    "GRAPH_JSON_CONTENT_TYPE",
+    "Exchange",
     "GraphSimulation",
+    "SimulatedResponse",
 ]
 
 GRAPH_JSON_CONTENT_TYPE = (
@@ -122,8 +127,8 @@ class SimulatedResponse:
 
 
 @dataclass
-class _Exchange:
-    """Per-request facts every answer carries."""
+class Exchange:
+    """Per-request facts every answer carries (request ids, the time); drift variants see it too."""
 
     request_id: str
     client_request_id: str
@@ -132,7 +137,7 @@ class _Exchange:
 
 
 # A route operation's handler: (verb, match, headers, body, exchange) -> answer.
-_Handler = Callable[[str, RouteMatch, Mapping[str, str], bytes, _Exchange], SimulatedResponse]
+_Handler = Callable[[str, RouteMatch, Mapping[str, str], bytes, Exchange], SimulatedResponse]
 
 
 class _Rejection(Exception):
@@ -149,7 +154,7 @@ class _Rejection(Exception):
 
 
 def _default_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _dumps(data: object) -> bytes:
@@ -193,7 +198,7 @@ class GraphSimulation:
         self, method: str, path_with_query: str, headers: Mapping[str, str], body: bytes
     ) -> SimulatedResponse:
         """Answer one request as Graph would."""
-        exchange = _Exchange(
+        exchange = Exchange(
             request_id=self._request_id_factory(),
             client_request_id=header_value(headers, "client-request-id")
             or self._request_id_factory(),
@@ -216,7 +221,7 @@ class GraphSimulation:
             raise self._not_found_segment(path_with_query)
         except _Rejection as rejection:
             return self._error(rejection, exchange)
-        except Exception as exc:  # noqa: BLE001 - a server answers 500, it does not die
+        except Exception as exc:
             internal = _Rejection(
                 500, "InternalServerError", f"graphtape's simulator failed: {type(exc).__name__}"
             )
@@ -230,7 +235,7 @@ class GraphSimulation:
         match: RouteMatch,
         headers: Mapping[str, str],
         body: bytes,
-        exchange: _Exchange,
+        exchange: Exchange,
     ) -> SimulatedResponse:
         if verb == "POST":
             return self._create(match, headers, body, exchange)
@@ -247,7 +252,7 @@ class GraphSimulation:
         match: RouteMatch,
         headers: Mapping[str, str],
         body: bytes,
-        exchange: _Exchange,
+        exchange: Exchange,
     ) -> SimulatedResponse:
         if verb != "POST":
             raise self._method_not_allowed(verb, "POST")
@@ -282,7 +287,7 @@ class GraphSimulation:
         query: str,
         headers: Mapping[str, str],
         body: bytes,
-        exchange: _Exchange,
+        exchange: Exchange,
     ) -> SimulatedResponse:
         if verb != "PUT":
             raise self._method_not_allowed(verb, "PUT")
@@ -300,7 +305,7 @@ class GraphSimulation:
         return self._finish_upload(session.owner, session.declared, bytes(session.received), exchange)
 
     def _finish_upload(
-        self, match: RouteMatch, declared: dict[str, Any], content: bytes, exchange: _Exchange
+        self, match: RouteMatch, declared: dict[str, Any], content: bytes, exchange: Exchange
     ) -> SimulatedResponse:
         """The last chunk arrived: the file becomes an attachment; 201, Location, no body."""
         type_name = "taskFileAttachment" if match.route.base_type == "attachmentBase" else "fileAttachment"
@@ -317,10 +322,10 @@ class GraphSimulation:
         collection = match.path.rstrip("/").rsplit("/", 1)[0]
         location = f"{self._base_url}{collection}/{quote(attachment_id, safe='=')}"
         headers = [h for h in self._headers(exchange) if h[0] != "Content-Type"]
-        return SimulatedResponse(201, headers + [("Location", location), ("Content-Length", "0")], b"")
+        return SimulatedResponse(201, [*headers, ("Location", location), ("Content-Length", "0")], b"")
 
     def _attachment_item(
-        self, verb: str, match: RouteMatch, attachment_id: str, exchange: _Exchange
+        self, verb: str, match: RouteMatch, attachment_id: str, exchange: Exchange
     ) -> SimulatedResponse:
         if verb != "GET":
             raise self._method_not_allowed(verb, "GET")
@@ -334,7 +339,7 @@ class GraphSimulation:
         return self._json(200, {"@odata.context": context, **entity}, exchange)
 
     def _create(
-        self, match: RouteMatch, headers: Mapping[str, str], body: bytes, exchange: _Exchange
+        self, match: RouteMatch, headers: Mapping[str, str], body: bytes, exchange: Exchange
     ) -> SimulatedResponse:
         check = check_request(match, "POST", headers, body)
         self._reject_like_graph(check, match, headers)
@@ -515,7 +520,7 @@ class GraphSimulation:
     def _now(self) -> str:
         moment = self._clock()
         if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc)
+            moment = moment.astimezone(UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     # --- URLs --------------------------------------------------------------------------
@@ -540,7 +545,7 @@ class GraphSimulation:
 
     # --- answers -------------------------------------------------------------------------
 
-    def _headers(self, exchange: _Exchange) -> list[tuple[str, str]]:
+    def _headers(self, exchange: Exchange) -> list[tuple[str, str]]:
         return [
             ("Content-Type", GRAPH_JSON_CONTENT_TYPE),
             ("request-id", exchange.request_id),
@@ -548,11 +553,11 @@ class GraphSimulation:
             ("Cache-Control", "private"),
         ]
 
-    def _json(self, status: int, data: dict[str, Any], exchange: _Exchange) -> SimulatedResponse:
-        headers = self._headers(exchange) + [("OData-Version", "4.0")] + exchange.extra_headers
+    def _json(self, status: int, data: dict[str, Any], exchange: Exchange) -> SimulatedResponse:
+        headers = [*self._headers(exchange), ("OData-Version", "4.0"), *exchange.extra_headers]
         return SimulatedResponse(status, headers, _dumps(data))
 
-    def _error(self, rejection: _Rejection, exchange: _Exchange) -> SimulatedResponse:
+    def _error(self, rejection: _Rejection, exchange: Exchange) -> SimulatedResponse:
         envelope = {
             "error": {
                 "code": rejection.code,

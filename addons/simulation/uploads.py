@@ -36,9 +36,9 @@ from graphtape.addons.graph.upload_ranges import (
 
 __all__ = [
     "SESSION_LIFETIME",
-    "UploadSession",
-    "UploadRefusal",
     "ChunkAccepted",
+    "UploadRefusal",
+    "UploadSession",
     "UploadSessions",
 ]
 

@@ -16,7 +16,12 @@ import click
 
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cli.examples import example_cassette
-from graphtape.cli.examples.example_requests import EXAMPLES, FILE_BODY, SEED_ROUTES, ExampleRequest
+from graphtape.cli.examples.example_requests import (
+    EXAMPLES,
+    FILE_BODY,
+    SEED_ROUTES,
+    ExampleRequest,
+)
 from graphtape.cli.runtime.processes import GraphtapeProcess
 from graphtape.cli.runtime.traffic import send, send_example
 
@@ -40,7 +45,7 @@ def _replay_examples(cassette: Path) -> bool:
     ok = True
     with GraphtapeProcess("replay", "--cassette", str(cassette), "--port", "0") as rep:
         click.echo(f"  {rep.stdout.strip()}")
-        for example, interaction in zip(EXAMPLES, recorded):
+        for example, interaction in zip(EXAMPLES, recorded, strict=False):
             answer = send_example(rep.url, example)
             same = answer.status == interaction.response.status_code and answer.body == interaction.response.body
             ok &= same
@@ -69,12 +74,12 @@ def demo(keep: Path | None) -> None:
                               "--record-mode", "rewrite") as rec:
             click.echo(f"  {rec.stdout.strip()}")
             live = [send_example(rec.url, ex) for ex in picks]
-            for ex, answer in zip(picks, live):
+            for ex, answer in zip(picks, live, strict=False):
                 click.echo(f"  POST {ex.name:<32} -> {answer.status} {_brief(answer.body)}")
     click.echo("\n".join("  " + line for line in rec.stdout.splitlines()[1:]))
     click.echo("\n3. Simulator stopped; replaying the new cassette offline:")
     with GraphtapeProcess("replay", "--cassette", str(cassette), "--port", "0") as rep:
-        for ex, before in zip(picks, live):
+        for ex, before in zip(picks, live, strict=False):
             again = send_example(rep.url, ex)
             same = (again.status, again.body) == (before.status, before.body)
             ok &= same

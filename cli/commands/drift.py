@@ -14,14 +14,30 @@ from typing import Any
 
 import click
 
-from graphtape.addons.drift.compare import ResponseSample, compare_samples, group_key, sample_from_interaction, schema_drift
-from graphtape.addons.drift.config import DriftConfig, DriftConfigError, DriftKind, load_drift_config
+from graphtape.addons.drift.compare import (
+    ResponseSample,
+    compare_samples,
+    group_key,
+    sample_from_interaction,
+    schema_drift,
+)
+from graphtape.addons.drift.config import (
+    DriftConfig,
+    DriftConfigError,
+    DriftKind,
+    load_drift_config,
+)
 from graphtape.cassettes.errors import CassetteFormatError, GraphtapeError
 from graphtape.cassettes.findings import Finding
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cli.output.reports import ReportCase, report_exit_code, report_options, write_report
+from graphtape.cli.exit_codes import report_exit_code
+from graphtape.cli.output.reports import (
+    ReportCase,
+    report_options,
+    write_report,
+)
 
-__all__ = ["drift", "drift_cases", "load_samples", "DriftInputError", "drift_config_options", "config_from_options"]
+__all__ = ["DriftInputError", "config_from_options", "drift", "drift_cases", "drift_config_options", "load_samples"]
 
 _CASSETTE_SUFFIXES = {".yaml", ".yml"}
 
@@ -133,13 +149,9 @@ def drift(baseline: Path, candidate: Path, fmt: str, output: Path | None, colour
     other volatile values are never compared. Exit 0 when clean, 1 on error-level
     drift, 2 when an input or the config cannot be read.
     """
-    try:
-        config = config_from_options(config_path, severities, volatile)
-        base_samples = load_samples(baseline)
-        cand_samples = load_samples(candidate)
-    except GraphtapeError as exc:
-        click.echo(f"graphtape drift: {exc}", err=True)
-        sys.exit(2)
+    config = config_from_options(config_path, severities, volatile)
+    base_samples = load_samples(baseline)
+    cand_samples = load_samples(candidate)
     cases = drift_cases(base_samples, cand_samples, config, str(baseline), str(candidate))
     write_report(cases, fmt, "graphtape drift", output, colour)
     sys.exit(report_exit_code(cases))

@@ -9,7 +9,6 @@ replays exactly like a recorded one.
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -17,14 +16,14 @@ from pathlib import Path
 import click
 
 from graphtape.addons.graph.scope import in_scope, route_of
-from graphtape.cassettes.errors import GraphtapeError
+from graphtape.cassettes.errors import CassetteExistsError
 from graphtape.cassettes.har import Exchange, read_har
 from graphtape.cassettes.model import Cassette, Interaction, InteractionMeta
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cassettes.storage import _Lock, save_cassette
+from graphtape.cassettes.storage import CassetteLock, save_cassette, write_atomic
 
-__all__ = ["import_capture", "export", "read_capture", "interactions_from_exchanges"]
+__all__ = ["export", "import_capture", "interactions_from_exchanges", "read_capture"]
 
 
 def _graphtape_version() -> str:
@@ -66,11 +65,6 @@ def interactions_from_exchanges(exchanges: list[Exchange], scope: str,
     return kept, len(exchanges) - len(kept)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"graphtape: {message}", err=True)
-    sys.exit(2)
-
-
 @click.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--cassette", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -85,20 +79,13 @@ def import_capture(source: Path, cassette: Path, scope: str, append: bool, redac
                    redact_query: tuple[str, ...], redact_fields: tuple[str, ...]) -> None:
     """Make a cassette from SOURCE: a HAR file or a mitmproxy flow file (mitmdump -w, mitmweb)."""
     redactor = Redactor.with_extra(redact_header, redact_query, redact_fields)
-    try:
-        imported, skipped = interactions_from_exchanges(read_capture(source), scope, redactor)
-        lock = _Lock(cassette)
-        lock.acquire()
-        try:
-            if cassette.exists() and not append:
-                _fail(f"{cassette} exists; pass --append to add to it, or choose another file")
-            base = load_cassette(cassette) if cassette.exists() else Cassette()
-            base.interactions.extend(imported)
-            save_cassette(cassette, base)
-        finally:
-            lock.release()
-    except (GraphtapeError, OSError) as exc:
-        _fail(str(exc))
+    imported, skipped = interactions_from_exchanges(read_capture(source), scope, redactor)
+    with CassetteLock(cassette):
+        if cassette.exists() and not append:
+            raise CassetteExistsError(f"{cassette} exists; pass --append to add to it, or choose another file")
+        base = load_cassette(cassette) if cassette.exists() else Cassette()
+        base.interactions.extend(imported)
+        save_cassette(cassette, base)
     findings = Counter(f.severity.value for i in imported for f in i.meta.findings)
     click.echo(f"graphtape import: {len(imported)} interactions from {source} into {cassette}"
                f" ({skipped} out of scope left out); findings: {findings['error']} error, "
@@ -114,11 +101,7 @@ def export(cassette: Path, har_path: Path) -> None:
     """Write CASSETTE's interactions as a HAR 1.2 file."""
     from graphtape.cassettes.har import cassette_to_har
 
-    try:
-        document = cassette_to_har(load_cassette(cassette), _graphtape_version())
-        save_har = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
-        har_path.parent.mkdir(parents=True, exist_ok=True)
-        har_path.write_bytes(save_har)
-    except (GraphtapeError, OSError) as exc:
-        _fail(str(exc))
+    document = cassette_to_har(load_cassette(cassette), _graphtape_version())
+    har_path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(har_path, json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
     click.echo(f"graphtape export: {len(document['log']['entries'])} interactions from {cassette} to {har_path}")

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 import click
 
 from graphtape.cassettes.matching import Exhausted
-from graphtape.cli.output.summary import exit_code, session_summary
+from graphtape.cli.exit_codes import server_exit_code
+from graphtape.cli.output.summary import session_summary
 from graphtape.cli.runtime.server import ServerSpec, run_server
 
 __all__ = ["DEFAULT_UPSTREAM", "mode_spec", "run_tape", "server_options", "tape_options", "tape_settings"]
@@ -95,4 +96,4 @@ def run_tape(label: str, mode: str, host: str, port: int, settings: dict[str, An
     click.echo(session_summary(label, tape.closed_sessions, tape.close_errors))
     if stack.alerts.summary():
         click.echo(stack.alerts.summary())
-    sys.exit(exit_code(tape.closed_sessions, tape.close_errors, strict))
+    sys.exit(server_exit_code(tape.closed_sessions, tape.close_errors, strict))

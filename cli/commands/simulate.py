@@ -25,7 +25,10 @@ _NEVER_CONTACTED = "reverse:http://127.0.0.1:9"
 def simulate(host: str, port: int, verbose: bool, drifts: tuple[str, ...]) -> None:
     """Serve a local Graph look-alike for the attachment routes (no network needed)."""
     from graphtape.addons.proxy.simulator import Simulator
-    from graphtape.addons.simulation.drift_variants import DriftingSimulation, UnknownDriftError
+    from graphtape.addons.simulation.drift_variants import (
+        DriftingSimulation,
+        UnknownDriftError,
+    )
 
     try:
         drifting = DriftingSimulation(drifts) if drifts else None

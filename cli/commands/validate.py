@@ -9,12 +9,21 @@ from urllib.parse import urlsplit
 import click
 
 from graphtape.addons.graph.routes import match_route
-from graphtape.addons.graph.validation import validate_interaction, validate_request, validate_response
 from graphtape.addons.graph.upload_checks import UploadChecks, check_recorded
-from graphtape.cassettes.errors import CassetteFormatError
-from graphtape.cassettes.serialization import load_cassette
+from graphtape.addons.graph.validation import (
+    validate_interaction,
+    validate_request,
+    validate_response,
+)
+from graphtape.cassettes.errors import GraphtapeError, InputError
 from graphtape.cassettes.http_documents import parse_http_document
-from graphtape.cli.output.reports import ReportCase, report_exit_code, report_options, write_report
+from graphtape.cassettes.serialization import load_cassette
+from graphtape.cli.exit_codes import report_exit_code
+from graphtape.cli.output.reports import (
+    ReportCase,
+    report_options,
+    write_report,
+)
 
 __all__ = ["validate", "validate_paths"]
 
@@ -49,7 +58,7 @@ def _document_cases(path: Path, text: str) -> list[ReportCase]:
             findings = validate_response(route, msg.status, headers, msg.body, request.body if request else None)
             cases.append(ReportCase(str(path), f"line {msg.line} response {msg.status}", findings))
     if not cases:
-        raise ValueError("no HTTP request or response found (expected ```http blocks or an .http file)")
+        raise InputError(f"{path}: no HTTP request or response found (expected ```http blocks or an .http file)")
     return cases
 
 
@@ -71,10 +80,8 @@ def _cases_for(path: Path, route_path: str) -> list[ReportCase]:
         if stripped[:1] in (b"{", b"["):
             return _body_cases(path, raw, route_path)
         return _document_cases(path, raw.decode("utf-8", "replace"))
-    except CassetteFormatError as exc:
+    except (GraphtapeError, OSError) as exc:  # one unreadable input is reported; the others are still checked
         return [ReportCase(str(path), "(file)", error=str(exc))]
-    except ValueError as exc:
-        return [ReportCase(str(path), "(file)", error=f"{path}: {exc}")]
 
 
 def validate_paths(paths: list[Path], route_path: str = DEFAULT_BODY_ROUTE) -> list[ReportCase]:

@@ -11,26 +11,35 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from graphtape.addons.drift.compare import compare_samples, sample_from_interaction, schema_drift
+from graphtape.addons.drift.compare import (
+    compare_samples,
+    sample_from_interaction,
+    schema_drift,
+)
 from graphtape.addons.drift.config import DriftConfig
-from graphtape.cassettes.errors import CassetteFormatError, GraphtapeError
+from graphtape.addons.graph.validation import validate_interaction
+from graphtape.cassettes.errors import ConfigError
 from graphtape.cassettes.findings import Finding
-from graphtape.cassettes.model import Interaction, Response
+from graphtape.cassettes.model import Cassette, Interaction, Response
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cassettes.storage import CassetteWriter
+from graphtape.cassettes.storage import CassetteLock, save_cassette
 from graphtape.cli.commands.drift import config_from_options, drift_config_options
+from graphtape.cli.exit_codes import report_exit_code
+from graphtape.cli.output.reports import (
+    ReportCase,
+    report_options,
+    write_report,
+)
 from graphtape.cli.runtime.live_requests import bearer_value, resend
-from graphtape.cli.output.reports import ReportCase, report_exit_code, report_options, write_report
-from graphtape.addons.graph.validation import validate_interaction
 
-__all__ = ["verify", "live_drift"]
+__all__ = ["live_drift", "verify"]
 
 DEFAULT_TOKEN_ENV = "GRAPHTAPE_TOKEN"
 
@@ -50,7 +59,7 @@ def live_drift(interaction: Interaction, live: Response, config: DriftConfig, so
 
 def _rerecorded(interaction: Interaction, live: Response) -> Interaction:
     fresh = replace(interaction, response=Redactor().response(live))
-    meta = replace(interaction.meta, recorded_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    meta = replace(interaction.meta, recorded_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                    findings=tuple(validate_interaction(fresh)))
     return replace(fresh, meta=meta)
 
@@ -77,23 +86,34 @@ def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, t
     """
     if upstream and not upstream.startswith(("http://", "https://")):
         raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="--upstream")
-    try:
-        config = config_from_options(kw["config_path"], kw["severities"], kw["volatile"])
-        loaded = load_cassette(cassette)
-        # --update goes through the recorder's writer: locked (a running recorder is not
-        # clobbered), journaled, written atomically.
-        writer = CassetteWriter(cassette, keep_existing=False, meta=loaded.meta) if update else None
-        if writer is not None:
-            writer.open()
-    except (GraphtapeError, CassetteFormatError, OSError) as exc:
-        click.echo(f"graphtape verify: {exc}", err=True)
-        sys.exit(2)
+    config = config_from_options(kw["config_path"], kw["severities"], kw["volatile"])
+    loaded = load_cassette(cassette)
     token = os.environ.get(token_env, "").strip()
     if not token and any("authorization" in i.request.headers for i in loaded.interactions):
-        click.echo(f"graphtape verify: the recorded requests were authorised; set ${token_env} to a bearer token "
-                   "(the cassette's own is redacted and never sent)", err=True)
-        sys.exit(2)
+        raise ConfigError(f"the recorded requests were authorised; set ${token_env} to a bearer token "
+                          "(the cassette's own is redacted and never sent)")
     authorization = bearer_value(token) if token else None
+    # --update holds the cassette's lock for the whole run, so a recorder cannot start on it
+    # meanwhile, and writes it atomically at the end: a failure leaves the old file whole.
+    lock = CassetteLock(cassette) if update else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        cases, updated = _verify_all(loaded, cassette, upstream, authorization, timeout, config, update)
+        changed = sum(1 for a, b in zip(updated, loaded.interactions, strict=True) if a is not b)
+        if lock is not None and changed:
+            save_cassette(cassette, Cassette(interactions=updated, meta=loaded.meta))
+            click.echo(f"graphtape verify: re-recorded {changed} drifted interaction(s) into {cassette}", err=True)
+    finally:
+        if lock is not None:
+            lock.release()
+    write_report(cases, fmt, "graphtape verify", output, colour)
+    sys.exit(report_exit_code(cases))
+
+
+def _verify_all(loaded: Cassette, cassette: Path, upstream: str | None, authorization: str | None, timeout: float,
+                config: DriftConfig, update: bool) -> tuple[list[ReportCase], list[Interaction]]:
+    """Re-send every interaction: one report case each, and the interactions as ``--update`` would keep them."""
     cases: list[ReportCase] = []
     updated = list(loaded.interactions)
     with click.progressbar(list(enumerate(loaded.interactions)), label="verifying", file=sys.stderr,
@@ -102,21 +122,11 @@ def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, t
             name = f"interactions[{i}] {interaction.request.method} {interaction.request.path}"
             try:
                 live = resend(interaction.request, upstream, authorization, timeout)
-            except (OSError, ValueError) as exc:
+            except OSError as exc:
                 cases.append(ReportCase(str(cassette), name, error=f"no answer: {getattr(exc, 'reason', exc)}"))
                 continue
             findings = live_drift(interaction, live, config, f"{cassette} interactions[{i}]")
             cases.append(ReportCase(str(cassette), name, findings))
             if update and findings:
                 updated[i] = _rerecorded(interaction, live)
-    changed = sum(1 for a, b in zip(updated, loaded.interactions) if a is not b)
-    if writer is not None:
-        try:
-            for interaction in updated:
-                writer.append(interaction)
-        finally:
-            writer.close()
-        if changed:
-            click.echo(f"graphtape verify: re-recorded {changed} drifted interaction(s) into {cassette}", err=True)
-    write_report(cases, fmt, "graphtape verify", output, colour)
-    sys.exit(report_exit_code(cases))
+    return cases, updated

@@ -11,7 +11,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 
-__all__ = ["ExampleRequest", "EXAMPLES", "SEED_ROUTES", "FAKE_TOKEN"]
+__all__ = ["EXAMPLES", "FAKE_TOKEN", "SEED_ROUTES", "ExampleRequest"]
 
 # Clearly fake: graphtape redacts it anyway, and the simulator only checks it is a bearer token.
 FAKE_TOKEN = "fake-example-token"

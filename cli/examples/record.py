@@ -11,11 +11,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from graphtape.cassettes.errors import GraphtapeError
 from graphtape.cli.examples.example_requests import EXAMPLES
 from graphtape.cli.runtime.processes import GraphtapeProcess
 from graphtape.cli.runtime.traffic import send_example
 
-__all__ = ["record_examples"]
+__all__ = ["ExampleRecordingError", "record_examples"]
+
+
+class ExampleRecordingError(GraphtapeError, RuntimeError):
+    """The simulator or the recorder did not do what the example expects."""
 
 
 def record_examples(out: Path) -> list[int]:
@@ -28,11 +33,11 @@ def record_examples(out: Path) -> list[int]:
             for example in EXAMPLES:
                 answer = send_example(recorder.url, example)
                 if answer.status != example.expected_status:
-                    raise RuntimeError(f"{example.name}: expected {example.expected_status}, got {answer.status}: "
-                                       f"{answer.body[:300]!r}")
+                    raise ExampleRecordingError(f"{example.name}: expected {example.expected_status}, "
+                                                f"got {answer.status}: {answer.body[:300]!r}")
                 statuses.append(answer.status)
         if recorder.returncode != 0:
-            raise RuntimeError(f"recorder exited {recorder.returncode}:\n{recorder.stdout}\n{recorder.stderr}")
+            raise ExampleRecordingError(f"recorder exited {recorder.returncode}:\n{recorder.stdout}\n{recorder.stderr}")
     return statuses
 
 

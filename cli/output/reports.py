@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 from graphtape.cassettes.findings import Finding, Severity
 
-__all__ = ["ReportCase", "render", "write_report", "report_options", "colour_wanted", "report_exit_code", "FORMATS"]
+__all__ = ["FORMATS", "ReportCase", "colour_wanted", "render", "report_options", "write_report"]
 
 FORMATS = ("text", "json", "junit", "markdown")
 
@@ -150,13 +150,6 @@ def write_report(cases: list[ReportCase], fmt: str, title: str, output: Path | N
         return
     use_colour = colour_wanted(sys.stdout, colour)
     click.echo(render(cases, fmt, title=title, colour=use_colour), nl=False, color=use_colour)
-
-
-def report_exit_code(cases: list[ReportCase]) -> int:
-    """DESIGN.md: 2 when an input could not be read, 1 on an error-level finding, else 0."""
-    if any(c.error for c in cases):
-        return 2
-    return 1 if any(c.failed for c in cases) else 0
 
 
 def report_options(f: Any) -> Any:

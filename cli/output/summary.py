@@ -1,4 +1,4 @@
-"""The one-screen summary a server prints when it stops, and its exit code."""
+"""The one-screen summary a server prints when it stops."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from graphtape.cassettes.findings import Severity
 from graphtape.cassettes.session import TapeSession
 
-__all__ = ["session_summary", "exit_code"]
+__all__ = ["session_summary"]
 
 
 def session_summary(label: str, sessions: list[TapeSession], close_errors: list[str]) -> str:
@@ -35,11 +35,3 @@ def session_summary(label: str, sessions: list[TapeSession], close_errors: list[
     for err in close_errors:
         lines.append(f"  ERROR: {err}")
     return "\n".join(lines)
-
-
-def exit_code(sessions: list[TapeSession], close_errors: list[str], strict: bool) -> int:
-    if close_errors or any(s.counts.get("write_failures") for s in sessions):
-        return 1
-    if strict and any(s.counts.get("misses") or s.error_findings() for s in sessions):
-        return 1
-    return 0

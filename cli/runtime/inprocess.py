@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from mitmproxy import exceptions, options
 from mitmproxy.master import Master
@@ -28,7 +29,7 @@ from graphtape.cassettes.errors import ConfigError
 from graphtape.cli.runtime.proxy_addons import proxy_addons
 from graphtape.cli.runtime.server import format_url
 
-__all__ = ["ProxySpec", "InProcessProxy", "ProxyStartError"]
+__all__ = ["InProcessProxy", "ProxySpec", "ProxyStartError"]
 
 T = TypeVar("T")
 
@@ -112,7 +113,7 @@ class InProcessProxy:
         try:
             loop.run_until_complete(self._serve())
             _cancel_leftover_tasks(loop)
-        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+        except BaseException as exc:
             if not self._started.done():
                 self._started.set_exception(ProxyStartError(f"the graphtape proxy could not start: {exc}"))
         finally:
@@ -178,7 +179,7 @@ class InProcessProxy:
         def run() -> None:
             try:
                 result.set_result(fn())
-            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            except BaseException as exc:
                 result.set_exception(exc)
 
         self.loop.call_soon_threadsafe(run)

@@ -7,13 +7,15 @@ never a proxy from the environment (the proxy might be graphtape itself).
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit, urlunsplit
 
+from graphtape.cassettes.errors import UpstreamError
 from graphtape.cassettes.model import Headers, Request, Response
 
-__all__ = ["resend", "retarget", "bearer_value"]
+__all__ = ["bearer_value", "resend", "retarget"]
 
 # Not forwarded: credentials (supplied fresh), and what the HTTP client sets itself.
 _DROPPED = frozenset({"authorization", "proxy-authorization", "cookie", "host", "content-length", "connection",
@@ -37,7 +39,10 @@ def retarget(uri: str, upstream: str | None) -> str:
 
 
 def resend(request: Request, upstream: str | None, authorization: str | None, timeout: float) -> Response:
-    """Send ``request`` again; the live answer (any status). Raises OSError when nothing answers."""
+    """Send ``request`` again; the live answer (any status).
+
+    Raises OSError (UpstreamError for a malformed answer) when nothing usable answers.
+    """
     headers = [(k, v) for k, v in request.headers if k.lower() not in _DROPPED]
     if authorization:
         headers.append(("Authorization", authorization))
@@ -50,3 +55,5 @@ def resend(request: Request, upstream: str | None, authorization: str | None, ti
     except urllib.error.HTTPError as exc:  # an error status is an answer, not a failure
         with exc:
             return Response(exc.code, str(exc.reason or ""), Headers.of(list(exc.headers.items())), exc.read())
+    except (http.client.HTTPException, ValueError) as exc:  # a malformed status line, a cut-off body, a bad URL
+        raise UpstreamError(f"{retarget(request.uri, upstream)}: {type(exc).__name__}: {exc}") from None

@@ -16,9 +16,15 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["GraphtapeProcess", "READY_LINE"]
+from graphtape.cassettes.errors import GraphtapeError
+
+__all__ = ["READY_LINE", "GraphtapeProcess", "ProcessStartError"]
 
 READY_LINE = re.compile(r"listening on (http://\S+)")
+
+
+class ProcessStartError(GraphtapeError, RuntimeError):
+    """A graphtape child process exited or timed out before printing its ready line."""
 
 
 class GraphtapeProcess:
@@ -39,7 +45,7 @@ class GraphtapeProcess:
         self._drained: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
 
     def wait_ready(self, timeout: float = 60.0) -> GraphtapeProcess:
-        """Block until the ready line; raise RuntimeError with the output if it never comes."""
+        """Block until the ready line; raise ProcessStartError with the output if it never comes."""
         assert self.proc.stdout is not None
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
@@ -65,7 +71,7 @@ class GraphtapeProcess:
             sel.close()
         self.stdout = buf.decode(errors="replace")
         self.stop()
-        raise RuntimeError(f"{' '.join(self.args)} did not get ready (exit {self.returncode}):\n"
+        raise ProcessStartError(f"{' '.join(self.args)} did not get ready (exit {self.returncode}):\n"
                            f"{self.stdout}{self.stderr}")
 
     def _start_draining(self) -> None:

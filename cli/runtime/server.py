@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from mitmproxy import exceptions, options
 from mitmproxy.addons import termlog

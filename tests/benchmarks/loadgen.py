@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from typing import Any
 
-__all__ = ["run_load", "percentile"]
+__all__ = ["percentile", "run_load"]
 
 
 def percentile(sorted_values: list[float], q: float) -> float:

@@ -19,15 +19,25 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ContextManager
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import synth  # noqa: E402
-from report import Row, Target, as_json, median, render_table  # noqa: E402
-from servers import HERE, Server, cpu_seconds, graphtape_server, mitmdump_server, peak_rss_mb, run_json  # noqa: E402
+import synth
+from report import Row, Target, as_json, median, render_table
+from servers import (
+    HERE,
+    Server,
+    cpu_seconds,
+    graphtape_server,
+    mitmdump_server,
+    peak_rss_mb,
+    run_json,
+)
 
 MB = 1024 * 1024
 
@@ -88,14 +98,14 @@ def _throughput_rows(section: str, results: dict[str, list[dict[str, Any]]], ord
             base = baselines.get(name, "") if metric in ("rps", "cpu_ms") else ""
             ratio = float("nan")
             if base:
-                ratio = median([r[metric] / b[metric] for r, b in zip(runs, results[base])])
+                ratio = median([r[metric] / b[metric] for r, b in zip(runs, results[base], strict=False)])
             rows.append(Row(section, f"{name} {_LABELS[metric]}", unit, median([r[metric] for r in runs]),
                             base, median([b[metric] for b in results[base]]) if base else float("nan"), ratio))
     rows[-1].note = "; ".join(n for n in notes if n)
     return rows
 
 
-def _rounds(section: str, servers: dict[str, Callable[[], ContextManager[Server]]], plan: Plan, total: int,
+def _rounds(section: str, servers: dict[str, Callable[[], AbstractContextManager[Server]]], plan: Plan, total: int,
             work: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
     """Each server in turn, round after round, so drift on the machine hits them all alike."""
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
@@ -118,7 +128,7 @@ def bench_replay(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
     synth.write_flows(flows, interactions)
     fixed.write_bytes(interactions[0].response.body)
     reverse = f"reverse:{synth.UPSTREAM}"
-    servers: dict[str, Callable[[], ContextManager[Server]]] = {
+    servers: dict[str, Callable[[], AbstractContextManager[Server]]] = {
         "graphtape replay": lambda: graphtape_server("replay", "--cassette", str(cassette)),
         "server_replay": lambda: mitmdump_server(
             "--mode", reverse, "--server-replay", str(flows), "--set", "server_replay_reuse=true",
@@ -130,8 +140,8 @@ def bench_replay(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
     results, notes = _rounds("replay", servers, plan, plan.replay_requests, work)
     rows = _throughput_rows("replay", results, list(servers),
                             {"graphtape replay": "fixed response", "server_replay": "fixed response"}, notes)
-    vs_limit = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape replay"], results["fixed response"])])
-    vs_sr = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape replay"], results["server_replay"])])
+    vs_limit = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape replay"], results["fixed response"], strict=False)])
+    vs_sr = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape replay"], results["server_replay"], strict=False)])
     targets = [Target("replay req/s vs fixed-response limit", vs_limit, ">= 0.9"),
                Target("replay req/s vs mitmproxy server_replay", vs_sr, ">= 1.0")]
     return rows, targets
@@ -143,7 +153,7 @@ def bench_record(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
     names = ["direct to simulator", "plain reverse proxy", "graphtape record", "graphtape record --no-fsync"]
     with graphtape_server("simulate") as sim:
         upstream = f"http://127.0.0.1:{sim.port}"
-        servers: dict[str, Callable[[], ContextManager[Server]]] = {
+        servers: dict[str, Callable[[], AbstractContextManager[Server]]] = {
             "direct to simulator": lambda: _already_running(sim),
             "plain reverse proxy": lambda: mitmdump_server("--mode", f"reverse:{upstream}"),
             "graphtape record": lambda: graphtape_server("record", "--cassette", str(work / "recorded.yaml"),
@@ -155,7 +165,7 @@ def bench_record(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
     rows = _throughput_rows("record", results, names, {"plain reverse proxy": "direct to simulator",
                                                         "graphtape record": "plain reverse proxy",
                                                         "graphtape record --no-fsync": "plain reverse proxy"}, notes)
-    ratio = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape record"], results["plain reverse proxy"])])
+    ratio = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape record"], results["plain reverse proxy"], strict=False)])
     return rows, [Target("record req/s vs plain mitmproxy reverse proxy", ratio, ">= 0.8")]
 
 
@@ -189,19 +199,19 @@ def bench_cassettes(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
                 probe = run_json(["probe.py", "lookup", lib, str(path), str(iterations), str(count), str(cap)], 900)
                 loads[lib].append(probe["load_s"])
                 lookups[size][lib].append(probe["lookup_us"])
-        ratio = median([g / v for g, v in zip(loads["graphtape"], loads["vcr"])])
+        ratio = median([g / v for g, v in zip(loads["graphtape"], loads["vcr"], strict=False)])
         load_ratios[size] = ratio
         rows.append(Row("cassette load", f"{size} interactions ({path.stat().st_size / MB:.1f} MB)", "ms",
                         median(loads["graphtape"]) * 1000, "VCR.py", median(loads["vcr"]) * 1000, ratio))
     for size in plan.sizes:
         g, v = lookups[size]["graphtape"], lookups[size]["vcr"]
-        speedup = median([b / a for a, b in zip(g, v)])
+        speedup = median([b / a for a, b in zip(g, v, strict=False)])
         rows.append(Row("lookup per request", f"{size} interactions", "us", median(g), "VCR.py", median(v),
-                        median([a / b for a, b in zip(g, v)]), f"{speedup:,.0f}x faster than VCR.py"))
+                        median([a / b for a, b in zip(g, v, strict=False)]), f"{speedup:,.0f}x faster than VCR.py"))
     smallest, largest = plan.sizes[0], plan.sizes[-1]
     scaling = median(lookups[largest]["graphtape"]) / median(lookups[smallest]["graphtape"])
     mid = 1000 if 1000 in lookups else largest
-    speedup = median([v / g for g, v in zip(lookups[mid]["graphtape"], lookups[mid]["vcr"])])
+    speedup = median([v / g for g, v in zip(lookups[mid]["graphtape"], lookups[mid]["vcr"], strict=False)])
     targets = [
         Target(f"lookup at {largest:,} vs at {smallest} (time ratio)", scaling, "<= 2"),
         Target(f"lookup speed-up over VCR.py at {mid:,}", speedup, ">= 20"),

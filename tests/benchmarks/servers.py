@@ -9,13 +9,14 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from graphtape.cli.runtime.processes import GraphtapeProcess
 
-__all__ = ["cpu_seconds", "free_port", "graphtape_server", "mitmdump_server", "peak_rss_mb", "run_json", "HERE"]
+__all__ = ["HERE", "cpu_seconds", "free_port", "graphtape_server", "mitmdump_server", "peak_rss_mb", "run_json"]
 
 HERE = Path(__file__).resolve().parent
 MITMDUMP = str(Path(sys.executable).with_name("mitmdump"))

@@ -11,14 +11,21 @@ import base64
 import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from graphtape.addons.simulation.engine import GraphSimulation
-from graphtape.cassettes.model import Cassette, Headers, Interaction, InteractionMeta, Request, Response
+from graphtape.cassettes.model import (
+    Cassette,
+    Headers,
+    Interaction,
+    InteractionMeta,
+    Request,
+    Response,
+)
 from graphtape.cassettes.storage import save_cassette
 
-__all__ = ["TrafficRequest", "traffic", "interactions_for", "write_cassette", "write_flows", "UPSTREAM"]
+__all__ = ["UPSTREAM", "TrafficRequest", "interactions_for", "traffic", "write_cassette", "write_flows"]
 
 UPSTREAM = "https://graph.microsoft.com"
 FAKE_TOKEN = "fake-token-123"  # obviously fake; redacted before it reaches a cassette anyway
@@ -64,7 +71,7 @@ def traffic(count: int, file_bytes: int = 512, seed: int = 6) -> list[TrafficReq
 def interactions_for(requests: list[TrafficRequest]) -> list[Interaction]:
     """Each request answered by the simulation, as a (redacted) recorded interaction."""
     sim = GraphSimulation(base_url=UPSTREAM)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     out = []
     for req in requests:
         answer = sim.handle(req.method, req.path, req.headers, req.body)

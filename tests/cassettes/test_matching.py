@@ -4,7 +4,12 @@ import json
 
 import pytest
 
-from graphtape.cassettes.matching import Exhausted, InteractionIndex, MatchConfig, request_key
+from graphtape.cassettes.matching import (
+    Exhausted,
+    InteractionIndex,
+    MatchConfig,
+    request_key,
+)
 from graphtape.cassettes.model import Headers, Interaction, Request, Response
 
 URI = "https://graph.microsoft.com/v1.0/me/messages/AAMk1/attachments"

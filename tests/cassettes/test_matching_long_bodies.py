@@ -7,7 +7,12 @@ import json
 
 import pytest
 
-from graphtape.cassettes.matching import KEY_TEXT_LIMIT, InteractionIndex, MatchConfig, request_key
+from graphtape.cassettes.matching import (
+    KEY_TEXT_LIMIT,
+    InteractionIndex,
+    MatchConfig,
+    request_key,
+)
 from graphtape.cassettes.model import Headers, Interaction, Request, Response
 
 URI = "https://graph.microsoft.com/v1.0/me/messages/AAMk1/attachments"
@@ -21,7 +26,10 @@ def _attachment(name: str, *, reorder: bool = False, content: str = BIG_CONTENT)
     return Request("POST", URI, Headers((("Content-Type", "application/json"),)), json.dumps(body, indent=1).encode())
 
 
-def _index(*requests: Request, config: MatchConfig = MatchConfig()) -> InteractionIndex:
+_DEFAULT_CONFIG = MatchConfig()
+
+
+def _index(*requests: Request, config: MatchConfig = _DEFAULT_CONFIG) -> InteractionIndex:
     return InteractionIndex([Interaction(r, Response(201, "Created", Headers(), f"answer {n}".encode()))
                              for n, r in enumerate(requests)], config)
 

@@ -14,8 +14,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphtape.cassettes.findings import Finding, Severity
-from graphtape.cassettes.model import Cassette, Headers, Interaction, InteractionMeta, Request, Response
-from graphtape.cassettes.serialization import dump_cassette, interaction_from_data, interaction_to_data, parse_cassette
+from graphtape.cassettes.model import (
+    Cassette,
+    Headers,
+    Interaction,
+    InteractionMeta,
+    Request,
+    Response,
+)
+from graphtape.cassettes.serialization import (
+    dump_cassette,
+    interaction_from_data,
+    interaction_to_data,
+    parse_cassette,
+)
 from graphtape.cassettes.storage import _from_jsonable, _journal_line
 
 _TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

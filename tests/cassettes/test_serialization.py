@@ -7,8 +7,19 @@ import yaml
 
 from graphtape.cassettes.errors import CassetteFormatError
 from graphtape.cassettes.findings import Finding, Severity
-from graphtape.cassettes.model import Cassette, Headers, Interaction, InteractionMeta, Request, Response
-from graphtape.cassettes.serialization import dump_cassette, load_cassette, parse_cassette
+from graphtape.cassettes.model import (
+    Cassette,
+    Headers,
+    Interaction,
+    InteractionMeta,
+    Request,
+    Response,
+)
+from graphtape.cassettes.serialization import (
+    dump_cassette,
+    load_cassette,
+    parse_cassette,
+)
 
 
 def _interaction(req_body: bytes = b'{"a":1}', resp_body: bytes = b'{"id":"x"}',

@@ -7,10 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.cassettes.errors import CassetteFormatError, CassetteLockedError, CassetteWriteError
+from graphtape.cassettes.errors import (
+    CassetteFormatError,
+    CassetteLockedError,
+    CassetteWriteError,
+)
 from graphtape.cassettes.model import Cassette, Headers, Interaction, Request, Response
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cassettes.storage import CassetteWriter, journal_path, read_journal, recover_journal, save_cassette
+from graphtape.cassettes.storage import (
+    CassetteWriter,
+    journal_path,
+    read_journal,
+    recover_journal,
+    save_cassette,
+)
 
 
 def _it(n: int) -> Interaction:
@@ -36,10 +46,14 @@ def test_keep_existing_appends_and_replace_replaces(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     save_cassette(path, Cassette([_it(1)]))
     w = CassetteWriter(path, keep_existing=True)
-    w.open(); w.append(_it(2)); w.close()
+    w.open()
+    w.append(_it(2))
+    w.close()
     assert len(load_cassette(path)) == 2
     w = CassetteWriter(path, keep_existing=False)
-    w.open(); w.append(_it(3)); w.close()
+    w.open()
+    w.append(_it(3))
+    w.close()
     assert [i.request.body for i in load_cassette(path).interactions] == [b'{"n":3}']
 
 
@@ -139,9 +153,13 @@ def test_blob_reference_cannot_point_outside(tmp_path: Path) -> None:
 def test_re_recording_prunes_unreferenced_body_files(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     w = CassetteWriter(path, keep_existing=False, blob_threshold=10)
-    w.open(); w.append(Interaction(Request("POST", "https://x/", Headers(), b"a" * 100), Response(201))); w.close()
+    w.open()
+    w.append(Interaction(Request("POST", "https://x/", Headers(), b"a" * 100), Response(201)))
+    w.close()
     w = CassetteWriter(path, keep_existing=False, blob_threshold=10)
-    w.open(); w.append(Interaction(Request("POST", "https://x/", Headers(), b"b" * 100), Response(201))); w.close()
+    w.open()
+    w.append(Interaction(Request("POST", "https://x/", Headers(), b"b" * 100), Response(201)))
+    w.close()
     assert len(list((tmp_path / "c.blobs").iterdir())) == 1
     assert load_cassette(path).interactions[0].request.body == b"b" * 100
 

@@ -97,7 +97,7 @@ class LoopbackUpstream:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.requests = 0

@@ -14,7 +14,6 @@ and encodes or chunks its answer when asked to.
 from __future__ import annotations
 
 import base64
-import brotli
 import gzip
 import hashlib
 import json
@@ -27,11 +26,12 @@ from dataclasses import dataclass
 from http.client import HTTPResponse
 from pathlib import Path
 
+import brotli
 import httpx
 import pytest
+from reliability_helpers import Answer
 
 from graphtape.cassettes.serialization import load_cassette
-from reliability_helpers import Answer
 
 pytestmark = pytest.mark.slow
 

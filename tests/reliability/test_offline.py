@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from reliability_helpers import CountingListener
 
 from graphtape.cassettes.model import Cassette, Headers, Interaction, Request, Response
 from graphtape.cassettes.storage import save_cassette
-from reliability_helpers import CountingListener
 
 pytestmark = pytest.mark.slow
 

@@ -6,10 +6,24 @@ import json
 
 import pytest
 
-from graphtape.addons.drift.compare import compare_samples, sample_from_exchange, schema_drift
-from graphtape.addons.drift.config import DriftConfig, DriftConfigError, DriftKind, config_from_data, path_pattern
+from graphtape.addons.drift.compare import (
+    compare_samples,
+    sample_from_exchange,
+    schema_drift,
+)
+from graphtape.addons.drift.config import (
+    DriftConfig,
+    DriftConfigError,
+    DriftKind,
+    config_from_data,
+    path_pattern,
+)
+from graphtape.addons.simulation.drift_variants import (
+    DRIFT_VARIANTS,
+    DriftingSimulation,
+    UnknownDriftError,
+)
 from graphtape.addons.simulation.engine import GraphSimulation
-from graphtape.addons.simulation.drift_variants import DRIFT_VARIANTS, DriftingSimulation, UnknownDriftError
 from graphtape.cli.examples.example_requests import EXAMPLES, FAKE_TOKEN
 
 ROUTE = "https://graph.microsoft.com/v1.0/me/messages/AAMk=/attachments"

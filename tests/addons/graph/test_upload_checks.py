@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from graphtape.addons.graph.upload_checks import UploadChecks, UploadLink, parse_graph_datetime
+from graphtape.addons.graph.upload_checks import (
+    UploadChecks,
+    UploadLink,
+    parse_graph_datetime,
+)
 
 MiB = 1024 * 1024
 SIZE = 10 * MiB
 URL = "https://outlook.office.com/api/v2.0/Users('u')/Messages('m')/AttachmentSessions('s1')?authtoken=fake-1"
-START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -125,6 +129,6 @@ def test_an_unknown_session_is_noted_and_then_followed() -> None:
 
 def test_graph_datetimes() -> None:
     assert parse_graph_datetime("2019-09-25T01:09:30.7671707Z") == datetime(2019, 9, 25, 1, 9, 30, 767170,
-                                                                           tzinfo=timezone.utc)
+                                                                           tzinfo=UTC)
     assert parse_graph_datetime("soon") is None
     assert parse_graph_datetime(5) is None

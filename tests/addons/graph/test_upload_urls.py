@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from graphtape.addons.graph.upload_urls import match_upload_url, origin_of, session_key, upload_path, with_origin
+from graphtape.addons.graph.upload_urls import (
+    match_upload_url,
+    origin_of,
+    session_key,
+    upload_path,
+    with_origin,
+)
 
 OUTLOOK = "https://outlook.office.com/api/v2.0/Users('u1')/Messages('m1')/AttachmentSessions('s%3D1')?authtoken=x"
 

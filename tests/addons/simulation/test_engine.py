@@ -7,13 +7,14 @@ import itertools
 import json
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from graphtape.addons.graph.routes import match_route
+from graphtape.addons.graph.validation import validate_response
 from graphtape.addons.simulation.engine import (
     ATTACHMENT_OVERHEAD_BYTES,
     DEFAULT_ME_USER_ID,
@@ -21,12 +22,11 @@ from graphtape.addons.simulation.engine import (
     GraphSimulation,
     SimulatedResponse,
 )
-from graphtape.addons.graph.validation import validate_response
 from graphtape.cassettes.findings import Severity
 
 AUTH = {"Authorization": "Bearer fake-token-for-tests", "Content-Type": "application/json"}
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-FIXED_NOW = datetime(2026, 11, 26, 20, 40, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 26, 20, 40, tzinfo=UTC)
 
 MESSAGE = "/v1.0/me/messages/AAMkAGI2THVSAAA%3D/attachments"
 MESSAGE_USERS = "/v1.0/users/adele@contoso.com/messages/m1/attachments"

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 
 from graphtape.addons.graph.routes import match_route
-from graphtape.addons.simulation.engine import GraphSimulation, SimulatedResponse
 from graphtape.addons.graph.validation import validate_response
+from graphtape.addons.simulation.engine import GraphSimulation, SimulatedResponse
 from graphtape.addons.simulation.uploads import SESSION_LIFETIME
 
 AUTH = {"Authorization": "Bearer fake-token-123", "Content-Type": "application/json", "Host": "127.0.0.1:8765"}
 MESSAGE = "/v1.0/me/messages/m1/attachments"
 EVENT = "/v1.0/users/u1/events/e1/attachments"
 TODO = "/v1.0/me/todo/lists/l1/tasks/t1/attachments"
-START = datetime(2026, 11, 26, 20, 40, tzinfo=timezone.utc)
+START = datetime(2026, 11, 26, 20, 40, tzinfo=UTC)
 DATA = bytes(range(256)) * 40  # 10240 bytes, sent in chunks of 4096
 
 

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 
 from graphtape.cassettes.model import Interaction
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cli.examples.example_requests import EXAMPLES, FAKE_TOKEN
 from graphtape.cli.examples import example_cassette
+from graphtape.cli.examples.example_requests import EXAMPLES, FAKE_TOKEN
 from graphtape.cli.main import main
 from graphtape.cli.runtime.processes import GraphtapeProcess
 
@@ -37,7 +37,7 @@ def _run(*args: str) -> tuple[int, str]:
 
 def _same(a: list[Interaction], b: list[Interaction]) -> None:
     assert len(a) == len(b)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         assert (x.request, x.response) == (y.request, y.response)
         assert (x.meta.route, x.meta.recorded_at, x.meta.findings) == (y.meta.route, y.meta.recorded_at,
                                                                         y.meta.findings)
@@ -135,8 +135,7 @@ def _har_entry(content: dict[str, object], response_headers: list[dict[str, str]
 
 JSON_HEADERS = [{"name": ":status", "value": "201"}, {"name": "content-type", "value": "application/json"}]
 # Browsers save decoded bodies but keep the Content-Encoding header they received.
-GZIP_HEADERS = JSON_HEADERS + [{"name": "content-encoding", "value": "gzip"},
-                               {"name": "content-length", "value": "99"}]
+GZIP_HEADERS = [*JSON_HEADERS, {"name": "content-encoding", "value": "gzip"}, {"name": "content-length", "value": "99"}]
 CREATED_TEXT = json.dumps(CREATED)
 
 HAR_CASES = [
@@ -227,7 +226,7 @@ def _gzipped_copy(source: Path, target: Path) -> Path:
     response = replace(first.response, body=body,
                        headers=first.response.headers.without("content-length").replace("content-type", "application/json")
                        )
-    response = replace(response, headers=type(response.headers)(response.headers.pairs + (("Content-Encoding", "gzip"),)))
+    response = replace(response, headers=type(response.headers)((*response.headers.pairs, ("Content-Encoding", "gzip"))))
     cassette.interactions[0] = replace(first, response=response)
     save_cassette(target, cassette)
     return target
@@ -258,7 +257,7 @@ def test_exported_har_opens_in_mitmproxy(tmp_path: Path) -> None:
     flows = io.read_flows_from_paths([str(har)])
     expected = load_cassette(example_cassette()).interactions
     assert len(flows) == len(expected)
-    for flow, interaction in zip(flows, expected):
+    for flow, interaction in zip(flows, expected, strict=False):
         assert isinstance(flow, http.HTTPFlow) and flow.response is not None
         assert (flow.request.method, flow.request.url) == (interaction.request.method, interaction.request.uri)
         assert flow.response.status_code == interaction.response.status_code

@@ -11,7 +11,13 @@ import requests
 import yaml
 
 from graphtape.cassettes.serialization import load_cassette
-from graphtape.cli.examples.example_requests import EXAMPLES, FAKE_TOKEN, FILE_BODY, SEED_ROUTES, ExampleRequest
+from graphtape.cli.examples.example_requests import (
+    EXAMPLES,
+    FAKE_TOKEN,
+    FILE_BODY,
+    SEED_ROUTES,
+    ExampleRequest,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +86,7 @@ def test_replay_is_byte_identical_twice_and_offline(recorded: dict[str, object],
     # the simulator is stopped: replay must not need it
     for _ in range(2):
         rep = run_graphtape("replay", "--cassette", str(cassette), "--port", "0")
-        for i, (ex, recorded_answer) in enumerate(zip(EXAMPLES, answers)):  # type: ignore[arg-type]
+        for i, (ex, recorded_answer) in enumerate(zip(EXAMPLES, answers, strict=False)):  # type: ignore[arg-type]
             assert _exchange(rep.url, ex, i) == recorded_answer
         assert rep.stop() == 0
         assert f"replayed     {len(EXAMPLES)}" in rep.stdout

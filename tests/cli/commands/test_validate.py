@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from graphtape.cli.examples.example_requests import FILE_BODY
 from graphtape.cli.examples import example_cassette
+from graphtape.cli.examples.example_requests import FILE_BODY
 from graphtape.cli.main import main
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_fb9569e450602cbd.txt"
+SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed-create-attachments.md"  # the project's seed page
 
 SEED_REQUEST = """POST https://graph.microsoft.com/beta/users/{usersId}/messages/{messageId}/attachments
 Content-Type: application/json
@@ -42,7 +42,6 @@ def test_seed_example_request_fails(tmp_path: Path) -> None:
     assert "$.size" in out and "$.isInline" in out and "abstract" in out
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="../shared is not beside the repo")
 def test_seed_page_itself_fails() -> None:
     code, out = _run(str(SEED))
     assert code == 1
