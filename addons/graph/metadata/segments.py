@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote
 
 __all__ = [
@@ -71,8 +72,7 @@ class RepeatSegment:
 Segment = LiteralSegment | KeySegment | CastSegment | ActionSegment | RepeatSegment
 
 
-@dataclass(frozen=True)
-class PathToken:
+class PathToken(NamedTuple):
     """One piece of a request path, percent-decoded; ``is_key`` when it came from OData
     key syntax (``messages('id')`` gives ``messages`` then the key ``id``)."""
 
