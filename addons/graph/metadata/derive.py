@@ -67,12 +67,14 @@ _SEED_TYPES = (
     f"{NAMESPACE}.uploadSession",
     f"{NAMESPACE}.outlookItem",
 )
-# Where a walk starts: (container member, the segments naming one of its entities).
+# Where walks start: the entity container's members that serve mailboxes and groups.
 _ROOTS = ("users", "me", "groups")
 
 
 @dataclass(frozen=True)
 class _Root:
+    """A walk's start: ``/users/{id}`` (an entity set and a key), ``/me`` (a singleton)..."""
+
     segments: tuple[Segment, ...]
     type: str
 

@@ -26,6 +26,7 @@ from graphtape.addons.graph.metadata.segments import (
     KeySegment,
     LiteralSegment,
     Segment,
+    split_path,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -56,9 +57,13 @@ def test_the_sdk_table_is_complete() -> None:
 
 @pytest.mark.parametrize(("operation", "form", "path"), ROUTE_CASES, ids=[f"{f}:{p}" for _, f, p in ROUTE_CASES])
 def test_every_sdk_route_is_a_generated_route(operation: str, form: str, path: str) -> None:
-    found = load_schema("v1.0").match_route(f"/v1.0{path}")
+    schema = load_schema("v1.0")
+    found = schema.match_route(f"/v1.0{path}")
     assert found is not None, f"no generated v1.0 route matches {path}"
     assert found.route.operation is Operation(operation)
+    tokens = split_path(path)
+    assert tokens is not None
+    assert [r.template for r in schema.routes if r.match(tokens) is not None] == [found.route.template], "ambiguous"
     assert len(found.keys) == path.count(SAMPLE_ID)
     assert all(value == "AAMkAGI2/TG93_x-y==" for _, value in found.keys)
 
