@@ -41,12 +41,10 @@ def sdk_lines(name: str) -> list[list[str]]:
 
 
 def _sdk_discriminators() -> dict[str, set[str]]:
-    return {
-        model: {v.removeprefix("#microsoft.graph.") for v in values.split()}
-        for model, values in (
-            row + [""] if len(row) == 1 else row for row in sdk_lines("msgraph_sdk_discriminators.txt")
-        )
-    }
+    table: dict[str, set[str]] = {}
+    for model, *values in sdk_lines("msgraph_sdk_discriminators.txt"):
+        table[model] = {v.removeprefix("#microsoft.graph.") for v in " ".join(values).split()}
+    return table
 
 
 # --- reading the CSDL text directly (independent of graphtape's XML reader) --------

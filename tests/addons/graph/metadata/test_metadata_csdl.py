@@ -6,6 +6,7 @@ import codecs
 from pathlib import Path
 
 import pytest
+
 from graphtape.addons.graph.metadata.csdl import read_csdl
 from graphtape.addons.graph.metadata.errors import GraphMetadataError
 

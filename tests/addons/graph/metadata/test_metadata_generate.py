@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from graph_metadata_truth import csdl_problems, metadata_folder
+
 from graphtape.addons.graph.metadata.errors import GraphMetadataError
 from graphtape.addons.graph.metadata.generate import ENV_VAR, data_dir, generate, main
 

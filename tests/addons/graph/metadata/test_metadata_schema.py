@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from graph_metadata_truth import FACTS, SDK_MODELS, Fact
+
 from graphtape.addons.graph.metadata import (
     GraphMetadataError,
     Operation,
@@ -163,7 +164,7 @@ def test_match_carrier_and_attachment_locations() -> None:
 def test_load_is_cached_and_versions_are_checked() -> None:
     assert load_schema("beta") is load_schema("beta")
     assert load_schema("beta").source.file == "beta-usnat.csdl.xml"
-    with pytest.raises(GraphMetadataError, match="'v2.0' is not one of v1.0, beta"):
+    with pytest.raises(GraphMetadataError, match=r"'v2\.0' is not one of v1\.0, beta"):
         load_schema("v2.0")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from graph_metadata_truth import sdk_lines
+
 from graphtape.addons.graph.metadata import API_VERSIONS, Operation, load_schema
 from graphtape.addons.graph.metadata.segments import (
     ActionSegment,
