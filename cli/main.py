@@ -16,6 +16,7 @@ from graphtape.cli.commands.replay import replay
 from graphtape.cli.commands.simulate import simulate
 from graphtape.cli.commands.validate import validate
 from graphtape.cli.commands.verify import verify
+from graphtape.cli.commands.view import view
 from graphtape.cli.exit_codes import exit_code_for, is_user_facing
 
 __all__ = ["main"]
@@ -48,5 +49,5 @@ def main() -> None:
     """graphtape: record, validate and replay Microsoft Graph attachment traffic."""
 
 
-for _command in (simulate, record, replay, validate, drift, verify, demo, addon_path, import_capture, export):
+for _command in (simulate, record, replay, validate, drift, verify, demo, addon_path, import_capture, export, view):
     main.add_command(_command)

@@ -28,6 +28,7 @@ from graphtape.addons.proxy.flow_convert import (
     request_from_flow,
     response_from_flow,
 )
+from graphtape.addons.proxy.flow_marks import findings_comment, mark_flow
 from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
@@ -37,10 +38,6 @@ from graphtape.cassettes.model import Interaction, InteractionMeta, Request
 __all__ = ["Recorder", "findings_comment"]
 
 logger = logging.getLogger("graphtape")
-
-
-def findings_comment(findings: list[Finding]) -> str:
-    return "\n".join(str(f) for f in findings)
 
 
 @dataclass
@@ -145,11 +142,8 @@ class Recorder:
 
 
 def _mark(flow: http.HTTPFlow, findings: list[Finding], redacted_uri: str) -> None:
-    worst = max(f.severity.rank for f in findings)
     path = urlsplit(redacted_uri)._replace(scheme="", netloc="").geturl()  # the query's secrets stay out of logs
     for f in findings:
         level = logging.WARNING if f.severity is not Severity.INFO else logging.INFO
         logger.log(level, f"graphtape: {flow.request.method} {path}: {f}")
-    if worst >= Severity.WARNING.rank:
-        flow.marked = ":warning:" if worst == Severity.WARNING.rank else ":x:"
-    flow.comment = findings_comment(findings)
+    mark_flow(flow, findings)

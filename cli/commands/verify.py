@@ -30,7 +30,7 @@ from graphtape.cassettes.model import Cassette, Interaction, Response
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cassettes.storage import CassetteLock, save_cassette
-from graphtape.cli.commands.drift import config_from_options, drift_config_options
+from graphtape.cli.commands.drift import config_from_options, drift_config_options, group_shapes
 from graphtape.cli.exit_codes import report_exit_code
 from graphtape.cli.output.reports import (
     ReportCase,
@@ -123,10 +123,16 @@ def _verify_all(loaded: Cassette, cassette: Path, upstream: str | None, authoriz
             try:
                 live = resend(interaction.request, upstream, authorization, timeout)
             except OSError as exc:
-                cases.append(ReportCase(str(cassette), name, error=f"no answer: {getattr(exc, 'reason', exc)}"))
+                cases.append(ReportCase(str(cassette), name, error=f"no answer: {getattr(exc, 'reason', exc)}",
+                                        request=interaction.request, response=interaction.response,
+                                        meta=interaction.meta))
                 continue
-            findings = live_drift(interaction, live, config, f"{cassette} interactions[{i}]")
-            cases.append(ReportCase(str(cassette), name, findings))
+            source = f"{cassette} interactions[{i}]"
+            findings = live_drift(interaction, live, config, source)
+            shapes = group_shapes([sample_from_interaction(interaction, source)],
+                                  [sample_from_interaction(interaction, source, live)], config, ("recorded", "live"))
+            cases.append(ReportCase.of_interaction(str(cassette), name, findings, interaction, live=live,
+                                                   shapes=shapes))
             if update and findings:
                 updated[i] = _rerecorded(interaction, live)
     return cases, updated
