@@ -121,6 +121,7 @@ CASES: list[Case] = [
      "graphtape export: "),
     ("export", lambda d, f: (["export", "--cassette", str(_copy_of_example(d)), "--har", str(d / "o.har")], 4096),
      1, "graphtape export: "),
+    ("schema", lambda d, f: (["schema", "--type", "noSuchType"], None), 2, "graphtape schema: "),
     ("demo", lambda d, f: (["demo", "--keep", str(_write(d / "a-file", "not a folder") / "sub")], None), 2,
      "graphtape demo: "),
     ("simulate", lambda d, f: (["simulate", "--port", str(f["busy_port"])], None), 2, "graphtape simulate: "),
