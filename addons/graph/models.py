@@ -149,30 +149,49 @@ class TypeChoice:
     tolerated: frozenset[str] = frozenset()  # keys a subtype declares: not reported on the base
 
 
-def _allowed(schema: GraphSchema, declared: TypeInfo) -> str:
-    return " | ".join(t.odata_type for t in schema.concrete_subtypes(declared.name)) or declared.odata_type
+@dataclass(frozen=True)
+class _Declared:
+    """What choosing among a declared type's subtypes needs, computed once per type and version."""
+
+    info: TypeInfo
+    types: Mapping[str, TypeInfo]  # every type of the version
+    assignable: frozenset[str]  # the type and every type derived from it
+    concrete: tuple[tuple[TypeInfo, frozenset[str]], ...]  # concrete candidates and their properties
+    allowed: str  # "#a | #b", for findings
+    subtype_only: frozenset[str]  # properties only subtypes declare
 
 
-def _inferred(schema: GraphSchema, declared: TypeInfo, data: Mapping[str, Any], hint: str | None) -> TypeChoice:
+@functools.cache
+def _declared(api_version: str, name: str) -> _Declared:
+    schema = load_schema(api_version)
+    info = schema.require(name)
+    concrete = schema.concrete_subtypes(info.name)
+    own = schema.all_properties(info.name)
+    return _Declared(
+        info=info,
+        types=schema.types,
+        assignable=frozenset({info.name, *(t.name for t in schema.subtypes(info.name))}),
+        concrete=tuple((t, frozenset(schema.all_properties(t.name))) for t in concrete),
+        allowed=" | ".join(t.odata_type for t in concrete) or info.odata_type,
+        subtype_only=frozenset(
+            p for t in schema.subtypes(info.name) for p in schema.all_properties(t.name) if p not in own
+        ),
+    )
+
+
+def _inferred(declared: _Declared, data: Mapping[str, Any], hint: str | None) -> TypeChoice:
     """A value without a usable ``@odata.type``: checked as ``hint`` (the type its request
     declared), as the declared type when it is concrete, as the one concrete subtype whose
     properties cover the body's, or else as the declared type with subtypes' properties tolerated."""
-    if hint is not None and hint in schema.types and schema.is_a(hint, declared.name):
-        return TypeChoice(schema.types[hint])
-    if not declared.abstract:
-        return TypeChoice(declared)
+    if hint is not None and hint in declared.assignable:
+        return TypeChoice(declared.types[hint])
+    if not declared.info.abstract:
+        return TypeChoice(declared.info)
     keys = {k for k in data if not is_annotation(k)}
-    candidates = [t for t in schema.concrete_subtypes(declared.name) if keys <= set(schema.all_properties(t.name))]
+    candidates = [t for t, properties in declared.concrete if keys <= properties]
     if len(candidates) == 1:
         return TypeChoice(candidates[0])
-    return TypeChoice(declared, tolerated=_subtype_only_properties(schema, declared))
-
-
-def _subtype_only_properties(schema: GraphSchema, info: TypeInfo) -> frozenset[str]:
-    """Properties some subtype of ``info`` declares and ``info`` does not: not unknown on a value
-    checked as ``info`` for want of its real type."""
-    own = schema.all_properties(info.name)
-    return frozenset(p for t in schema.subtypes(info.name) for p in schema.all_properties(t.name) if p not in own)
+    return TypeChoice(declared.info, tolerated=declared.subtype_only)
 
 
 def choose_type(
@@ -186,35 +205,45 @@ def choose_type(
     value is checked as that type), ``odata_type_abstract``, ``odata_type_not_assignable``
     (a real type, but not the declared one or a subtype of it).
     """
-    declared = schema.require(declared_name)
-    context: dict[str, Any] = {"declared": declared.name, "allowed": _allowed(schema, declared)}
-    if "@odata.type" not in data:
-        choice = _inferred(schema, declared, data, hint)
-        if declared.abstract:
-            return TypeChoice(choice.type, (("odata_type_missing", context),), choice.tolerated)
+    declared = _declared(schema.api_version, declared_name)
+    raw = data.get("@odata.type")
+    if raw is None and "@odata.type" not in data:
+        choice = _inferred(declared, data, hint)
+        if declared.info.abstract:
+            return TypeChoice(choice.type, (("odata_type_missing", _context(declared)),), choice.tolerated)
         return choice
-    raw = data["@odata.type"]
     if not isinstance(raw, str):
-        choice = _inferred(schema, declared, data, hint)
-        return TypeChoice(choice.type, (("odata_type_not_string", context),), choice.tolerated)
+        choice = _inferred(declared, data, hint)
+        return TypeChoice(choice.type, (("odata_type_not_string", _context(declared)),), choice.tolerated)
     named, by_case = resolve_odata_type(schema, raw)
-    context = {**context, "seen": raw}
     if named is None:
-        choice = _inferred(schema, declared, data, hint)
-        return TypeChoice(choice.type, (("odata_type_unknown", context),), choice.tolerated)
+        choice = _inferred(declared, data, hint)
+        return TypeChoice(choice.type, (("odata_type_unknown", _context(declared, raw)),), choice.tolerated)
     info = schema.types[named]
+    if not by_case and named in declared.assignable and not info.abstract:
+        return TypeChoice(info)  # the common case: a type the value may be, named as documented
     issues: list[tuple[str, dict[str, Any]]] = []
     if by_case:
-        issues.append(("odata_type_case", {**context, "named": info.odata_type}))
-    if info.kind == "enum" or not schema.is_a(info.name, declared.name):
-        issues.append(("odata_type_not_assignable", {**context, "named": info.odata_type}))
+        issues.append(("odata_type_case", _context(declared, raw, info)))
+    if named not in declared.assignable:
+        issues.append(("odata_type_not_assignable", _context(declared, raw, info)))
         if info.kind == "enum":
-            return TypeChoice(_inferred(schema, declared, data, hint).type, tuple(issues))
+            return TypeChoice(_inferred(declared, data, hint).type, tuple(issues))
         return TypeChoice(info, tuple(issues))
     if info.abstract:
-        issues.append(("odata_type_abstract", {**context, "named": info.odata_type}))
-        return TypeChoice(info, tuple(issues), _subtype_only_properties(schema, info))
+        issues.append(("odata_type_abstract", _context(declared, raw, info)))
+        return TypeChoice(info, tuple(issues), _declared(schema.api_version, info.name).subtype_only)
     return TypeChoice(info, tuple(issues))
+
+
+def _context(declared: _Declared, seen: str | None = None, named: TypeInfo | None = None) -> dict[str, Any]:
+    """What a finding about @odata.type says: the declared type, the allowed ones, what was sent."""
+    context: dict[str, Any] = {"declared": declared.info.name, "allowed": declared.allowed}
+    if seen is not None:
+        context["seen"] = seen
+    if named is not None:
+        context["named"] = named.odata_type
+    return context
 
 
 # --- building models --------------------------------------------------------------------------
@@ -417,7 +446,7 @@ class GraphType:
     def model(self) -> type[GraphModel]:
         return model_for(self.name, self.api_version)
 
-    @property
+    @functools.cached_property
     def required_in_response(self) -> frozenset[str]:
         """What an answer carrying this type always has: its key, and the single-valued
         properties that cannot be null, content aside (Binary/Stream: answers may leave the

@@ -254,12 +254,83 @@ def _shortest(segments: Iterable[Segment]) -> tuple[Segment, ...]:
 
 
 @dataclass(frozen=True)
+class _Plan:
+    """A route without repetitions or optional casts, read in one pass: per segment, the
+    spellings a literal or action may have (lower case; None for a key), the parameter name
+    of a key, and the step name of a literal or action."""
+
+    spellings: tuple[frozenset[str] | None, ...]
+    names: tuple[str | None, ...]
+    entity_types: tuple[str | None, ...]
+    steps: tuple[str | None, ...]
+
+
+def _plan(route: Route) -> _Plan | None:
+    spellings: list[frozenset[str] | None] = []
+    names: list[str | None] = []
+    entity_types: list[str | None] = []
+    steps: list[str | None] = []
+    taken: list[str] = []
+    for segment in route.segments:
+        if isinstance(segment, KeySegment):
+            name = _numbered(f"{_short(segment.entity_type)}-id", taken)
+            taken.append(name)
+            spellings.append(None)
+            names.append(name)
+            entity_types.append(segment.entity_type)
+            steps.append(None)
+            continue
+        if isinstance(segment, (LiteralSegment, ActionSegment)):
+            spellings.append(frozenset(_spellings(segment) or ()))
+            steps.append(segment.name if isinstance(segment, LiteralSegment) else segment.short_name)
+        elif isinstance(segment, CastSegment) and not segment.optional:
+            spellings.append(frozenset({segment.type.lower()}))
+            steps.append(None)
+        else:
+            return None
+        names.append(None)
+        entity_types.append(None)
+    return _Plan(tuple(spellings), tuple(names), tuple(entity_types), tuple(steps))
+
+
+def _planned_match(plan: _Plan, route: Route, parsed: _Parsed, tokens: tuple[PathToken, ...],
+                   bare: str) -> RouteMatch | None:
+    """The match of a route without repetitions: one pass, ids and steps from the plan."""
+    if len(plan.spellings) != len(tokens):
+        return None
+    for spellings, token in zip(plan.spellings, tokens, strict=True):
+        if spellings is None:
+            if not token.text:
+                return None
+        elif token.is_key or token.text.lower() not in spellings:
+            return None
+    params: dict[str, str] = {}
+    keys: list[tuple[str, str]] = []
+    steps: list[tuple[str, str | None]] = []
+    for position, token in enumerate(tokens):
+        name = plan.names[position]
+        if name is None:
+            step = plan.steps[position]
+            if step is not None:
+                steps.append((step, None))
+            continue
+        me = parsed.via_me and position == 1
+        if not me:
+            params[name] = token.text
+            keys.append((plan.entity_types[position] or "", token.text))
+        if steps:
+            steps[-1] = (steps[-1][0], None if me else token.text)
+    return RouteMatch(route, parsed.version, bare, params, parsed.via_me, tuple(keys), tuple(steps))
+
+
+@dataclass(frozen=True)
 class _Table:
     routes: tuple[Route, ...]
-    # version -> (lower-cased third token (after users/{id} or groups/{id}), last token) -> routes
-    index: dict[str, dict[tuple[str, str], tuple[Route, ...]]]
+    # version -> (lower-cased third token (after users/{id} or groups/{id}), last token) -> routes,
+    # each with its fixed-length plan when it has no repetition or optional cast
+    index: dict[str, dict[tuple[str, str], tuple[tuple[Route, _Plan | None], ...]]]
     # version -> routes whose third segment is not a fixed name (checked for every path)
-    unindexed: dict[str, tuple[Route, ...]]
+    unindexed: dict[str, tuple[tuple[Route, _Plan | None], ...]]
     # How the collections' actions may be spelled in a URL (lower case): never an attachment id.
     collection_actions: frozenset[str]
 
@@ -297,19 +368,20 @@ def _table() -> _Table:
                 raise GraphSchemaError(f"route {route.template} named {draft.route.name} and {route.name}")
             draft.versions.add(version)
     routes = tuple(replace(d.route, versions=frozenset(d.versions)) for d in drafts.values())
-    index: dict[str, dict[tuple[str, str], list[Route]]] = {v: {} for v in _VERSION_ORDER}
-    unindexed: dict[str, list[Route]] = {v: [] for v in _VERSION_ORDER}
+    index: dict[str, dict[tuple[str, str], list[tuple[Route, _Plan | None]]]] = {v: {} for v in _VERSION_ORDER}
+    unindexed: dict[str, list[tuple[Route, _Plan | None]]] = {v: [] for v in _VERSION_ORDER}
     names: dict[tuple[str, str], str] = {}
     for route in routes:
         keys = _index_keys(route)
+        entry = (route, _plan(route))
         for version in route.versions:
             clash = names.setdefault((version, route.name), route.template)
             if clash != route.template:
                 raise GraphSchemaError(f"{version}: routes {clash} and {route.template} share the name {route.name}")
             if keys is None:
-                unindexed[version].append(route)
+                unindexed[version].append(entry)
             for key in keys or ():
-                index[version].setdefault(key, []).append(route)
+                index[version].setdefault(key, []).append(entry)
     actions = {
         spelling
         for route in routes
@@ -406,32 +478,47 @@ class _Parsed(NamedTuple):
     via_me: bool
 
 
+_USERS = PathToken("users")
+
+
 def _parse(path: str) -> _Parsed | None:
-    version, bare, segments = split_api_version(path)
-    if version is None:
+    """The version and tokens of a request path (what split_api_version reads, in one pass)."""
+    bare = path.split("?", 1)[0].split("#", 1)[0] if ("?" in path or "#" in path) else path
+    if "://" in bare:
+        rest = bare.split("://", 1)[1]
+        bare = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+    head, _, below = bare.lstrip("/").partition("/")
+    version = head.lower()
+    if version not in API_VERSIONS:
         return None
-    tokens = split_path("/".join(segments))
+    tokens = split_path(below)
     if tokens is None:
         return None
     via_me = bool(tokens) and not tokens[0].is_key and tokens[0].text.lower() == "me"
     if via_me:
-        tokens = (PathToken("users"), _ME_USER, *tokens[1:])
+        tokens = (_USERS, _ME_USER, *tokens[1:])
     return _Parsed(version, bare, tokens, via_me)
 
 
-def _candidates(version: str, tokens: tuple[PathToken, ...]) -> Iterable[Route]:
+def _candidates(version: str, tokens: tuple[PathToken, ...]) -> tuple[tuple[Route, _Plan | None], ...]:
     table = _table()
     if len(tokens) >= 3 and not tokens[2].is_key and not tokens[-1].is_key:
-        yield from table.index[version].get((tokens[2].text.lower(), tokens[-1].text.lower()), ())
-    yield from table.unindexed[version]
+        found = table.index[version].get((tokens[2].text.lower(), tokens[-1].text.lower()), ())
+        return found + table.unindexed[version] if table.unindexed[version] else found
+    return table.unindexed[version]
 
 
 def _match(
     parsed: _Parsed, tokens: tuple[PathToken, ...], operations: frozenset[Operation], bare: str
 ) -> RouteMatch | None:
     """The first route of ``operations`` that ``tokens`` fit, with ids and steps read off the match."""
-    for route in _candidates(parsed.version, tokens):
+    for route, plan in _candidates(parsed.version, tokens):
         if route.operation not in operations:
+            continue
+        if plan is not None:
+            planned = _planned_match(plan, route, parsed, tokens, bare)
+            if planned is not None:
+                return planned
             continue
         trace = match_trace(route.segments, tokens)
         if trace is None:

@@ -13,6 +13,7 @@ from the hand-written table in :mod:`.limits`.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -477,8 +478,10 @@ def _attachment_request_rules(report: _Report, version: str, data: dict[str, Any
                    " the value sent")
     if concrete is not None and info is not None:
         for prop in sorted(info.required_on_create):
+            if data.get(prop) is not None:
+                continue
             path = json_path((*prefix, prop))
-            if data.get(prop) is None and not report.has_path(path):
+            if not report.has_path(path):
                 report.add("missing-required-property", path, f"{prop} present", "null" if prop in data else "absent",
                            f"creating a {info.short_name} requires {prop}")
     content = data.get("contentBytes")
@@ -532,7 +535,9 @@ def _parameters(action: ActionInfo, data: dict[str, Any]) -> tuple[dict[str, Any
     return body, renamed
 
 
+@functools.cache
 def _action_of(route: Route, version: str) -> ActionInfo | None:
+    """The action a route calls (its createUploadSession, sendMail, reply...), or None."""
     schema = load_schema(version)
     if route.operation is Operation.CREATE_UPLOAD_SESSION:
         return schema.upload_session_action(NAMESPACE + route.base_type)
