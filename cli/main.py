@@ -13,6 +13,7 @@ from graphtape.cli.commands.drift import drift
 from graphtape.cli.commands.import_export import export, import_capture
 from graphtape.cli.commands.record import record
 from graphtape.cli.commands.replay import replay
+from graphtape.cli.commands.schema import schema
 from graphtape.cli.commands.simulate import simulate
 from graphtape.cli.commands.validate import validate
 from graphtape.cli.commands.verify import verify
@@ -49,5 +50,6 @@ def main() -> None:
     """graphtape: record, validate and replay Microsoft Graph attachment traffic."""
 
 
-for _command in (simulate, record, replay, validate, drift, verify, demo, addon_path, import_capture, export, view):
+for _command in (simulate, record, replay, validate, drift, verify, schema, demo, addon_path, import_capture, export,
+                 view):
     main.add_command(_command)

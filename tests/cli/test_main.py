@@ -132,6 +132,7 @@ CASES: list[Case] = [
     ("view", lambda d, f: (["view", str(_copy_of_example(d)), "--host", "0.0.0.0"], None), 2, ""),
     ("validate", lambda d, f: (["validate", str(_copy_of_example(d)), "--format", "html", "--output",
                                 str(d / "report.html")], 4096), 2, "graphtape validate: "),
+    ("schema", lambda d, f: (["schema", "--type", "noSuchType"], None), 2, "graphtape schema: "),
     ("demo", lambda d, f: (["demo", "--keep", str(_write(d / "a-file", "not a folder") / "sub")], None), 2,
      "graphtape demo: "),
     ("simulate", lambda d, f: (["simulate", "--port", str(f["busy_port"])], None), 2, "graphtape simulate: "),

@@ -25,6 +25,8 @@ __all__ = [
     "RepeatSegment",
     "Segment",
     "match_segments",
+    "match_trace",
+    "prefix_length",
     "split_path",
 ]
 
@@ -85,16 +87,25 @@ _KEY_FORM = re.compile(r"^(?P<name>[^()]+)\((?:[A-Za-z_][\w]*=)?(?P<key>'(?:[^']
 
 
 def _split_raw(path: str) -> list[str]:
-    """Split on '/' except inside single quotes (a quoted OData key may hold a raw '/')."""
+    """Split on '/' except inside a quoted OData key (``messages('a/b')`` may hold a raw '/').
+
+    A quote only opens a key inside parentheses: a path-segment id may hold a raw quote
+    (``childFolders/b'c``) without swallowing the segments after it.
+    """
     parts: list[str] = []
     current: list[str] = []
-    quoted = False
+    quoted = in_key = False
     for char in path:
-        if char == "'":
+        if char == "(" and not quoted:
+            in_key = True
+        elif char == ")" and not quoted:
+            in_key = False
+        elif char == "'" and in_key:
             quoted = not quoted
         if char == "/" and not quoted:
             parts.append("".join(current))
             current = []
+            in_key = False
         else:
             current.append(char)
     parts.append("".join(current))
@@ -107,11 +118,18 @@ def split_path(path: str) -> tuple[PathToken, ...] | None:
     Returns None for a path with an empty segment inside it (``a//b``); one trailing
     slash is accepted. The query string and fragment must already be removed.
     """
-    raw_segments = _split_raw(path.strip("/")) if path.strip("/") else []
+    stripped = path.strip("/")
+    if not stripped:
+        return ()
+    # Quotes only appear in key syntax; without them a plain split is the same and faster.
+    raw_segments = _split_raw(stripped) if "'" in stripped else stripped.split("/")
     tokens: list[PathToken] = []
     for raw in raw_segments:
         if not raw:
             return None
+        if "(" not in raw:  # the common case: a name or a path-segment key
+            tokens.append(PathToken(unquote(raw) if "%" in raw else raw))
+            continue
         match = _KEY_FORM.match(raw)
         if match is None:
             tokens.append(PathToken(unquote(raw)))
@@ -124,13 +142,67 @@ def split_path(path: str) -> tuple[PathToken, ...] | None:
     return tuple(tokens)
 
 
+# What matched what: each consumed token with the segment (literal, key, cast or action) it
+# matched, in path order; repeats appear as the segments of the repetitions taken.
+Trace = list[tuple[Segment, PathToken]]
+
+
 def match_segments(segments: Sequence[Segment], tokens: Sequence[PathToken]) -> list[tuple[str, str]] | None:
     """Match ``tokens`` against a whole pattern; returns the keys as (entity type, value)
     in path order, or None when the path does not fit the pattern."""
-    keys: list[tuple[str, str]] = []
-    if _match(tuple(segments), 0, tokens, 0, keys):
-        return keys
+    trace = match_trace(segments, tokens)
+    if trace is None:
+        return None
+    return [(segment.entity_type, token.text) for segment, token in trace if isinstance(segment, KeySegment)]
+
+
+def match_trace(segments: Sequence[Segment], tokens: Sequence[PathToken]) -> Trace | None:
+    """Match ``tokens`` against a whole pattern; returns which segment each token matched,
+    or None when the path does not fit the pattern."""
+    trace: Trace = []
+    if _match(tuple(segments), 0, tokens, 0, trace):
+        return trace
     return None
+
+
+def prefix_length(segments: Sequence[Segment], tokens: Sequence[PathToken]) -> int:
+    """How many leading tokens some path of the pattern starts with (the whole path's length
+    when it matches or is a prefix of a match): where a request path leaves the pattern."""
+    best = 0
+
+    def visit(pattern: tuple[Segment, ...], at: int, position: int) -> None:
+        nonlocal best
+        best = max(best, position)
+        if at == len(pattern) or position == len(tokens):
+            return
+        segment = pattern[at]
+        if isinstance(segment, RepeatSegment):
+            visit(pattern, at + 1, position)
+            for alternative in segment.alternatives:
+                # Every alternative holds a literal or a key, so looping back consumes a token.
+                visit(alternative + pattern[at:], 0, position)
+            return
+        if isinstance(segment, CastSegment) and segment.optional:
+            visit(pattern, at + 1, position)
+        if _fits(segment, tokens[position]):
+            visit(pattern, at + 1, position + 1)
+
+    visit(tuple(segments), 0, 0)
+    return best
+
+
+def _fits(segment: Segment, token: PathToken) -> bool:
+    """Whether one token fits one (non-repeat) segment."""
+    if isinstance(segment, KeySegment):
+        return bool(token.text)
+    if token.is_key or isinstance(segment, RepeatSegment):
+        return False
+    text = token.text.lower()
+    if isinstance(segment, LiteralSegment):
+        return text == segment.name.lower()
+    if isinstance(segment, CastSegment):
+        return text == segment.type.lower()
+    return text in (segment.name.lower(), segment.short_name.lower())
 
 
 def _match(
@@ -138,47 +210,33 @@ def _match(
     at: int,
     tokens: Sequence[PathToken],
     position: int,
-    keys: list[tuple[str, str]],
+    trace: Trace,
 ) -> bool:
-    """Backtracking match of segments[at:] against tokens[position:]; fills ``keys``."""
+    """Backtracking match of segments[at:] against tokens[position:]; fills ``trace``."""
     if at == len(segments):
         return position == len(tokens)
     segment = segments[at]
     if isinstance(segment, RepeatSegment):
-        mark = len(keys)
-        if _match(segments, at + 1, tokens, position, keys):
+        mark = len(trace)
+        if _match(segments, at + 1, tokens, position, trace):
             return True
-        del keys[mark:]
+        del trace[mark:]
         for alternative in segment.alternatives:
             # One more repetition, then the repeat again; an alternative that consumed
             # nothing cannot loop forever because every alternative holds a literal.
-            if _match(alternative + segments[at:], 0, tokens, position, keys):
+            if _match(alternative + segments[at:], 0, tokens, position, trace):
                 return True
-            del keys[mark:]
+            del trace[mark:]
         return False
     if isinstance(segment, CastSegment) and segment.optional:
-        mark = len(keys)
-        if _match(segments, at + 1, tokens, position, keys):
+        mark = len(trace)
+        if _match(segments, at + 1, tokens, position, trace):
             return True
-        del keys[mark:]
-    if position == len(tokens):
+        del trace[mark:]
+    if position == len(tokens) or not _fits(segment, tokens[position]):
         return False
-    token = tokens[position]
-    if isinstance(segment, KeySegment):
-        if not token.text:
-            return False
-        keys.append((segment.entity_type, token.text))
-        if _match(segments, at + 1, tokens, position + 1, keys):
-            return True
-        keys.pop()
-        return False
-    if token.is_key:
-        return False
-    text = token.text.lower()
-    if isinstance(segment, LiteralSegment):
-        fits = text == segment.name.lower()
-    elif isinstance(segment, CastSegment):
-        fits = text == segment.type.lower()
-    else:
-        fits = text in (segment.name.lower(), segment.short_name.lower())
-    return fits and _match(segments, at + 1, tokens, position + 1, keys)
+    trace.append((segment, tokens[position]))
+    if _match(segments, at + 1, tokens, position + 1, trace):
+        return True
+    trace.pop()
+    return False

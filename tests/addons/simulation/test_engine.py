@@ -72,7 +72,7 @@ STATUS_CASES: list[tuple[str, str, str, dict[str, str], Any, int, str | None]] =
     ("taskfile-on-message", "POST", MESSAGE, AUTH, TASK_FILE, 400, "RequestBodyRead"),
     ("wrong-type", "POST", MESSAGE, AUTH, {**FILE, "isInline": "True"}, 400, "RequestBodyRead"),
     ("unknown-property", "POST", MESSAGE, AUTH, {**FILE, "sourceUrl": "https://x"}, 400, "RequestBodyRead"),
-    ("enum", "POST", EVENT_BETA, AUTH, {**REFERENCE, "permission": "Edit"}, 400, "RequestBodyRead"),
+    ("enum", "POST", EVENT_BETA, AUTH, {**REFERENCE, "permission": "share"}, 400, "RequestBodyRead"),
     ("bad-base64", "POST", MESSAGE, AUTH, {**FILE, "contentBytes": "SGVsbG8"}, 400, "ErrorInvalidProperty"),
     ("missing-content", "POST", MESSAGE, AUTH, {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt"}, 400, "ErrorInvalidProperty"),
     ("file-over-3MB", "POST", MESSAGE, AUTH, {**FILE, "contentBytes": base64.b64encode(b"\0" * (3 * 1024 * 1024 + 1)).decode()}, 400, "BadRequest"),
