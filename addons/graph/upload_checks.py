@@ -136,12 +136,16 @@ class UploadChecks:
         key = session_key(url)
         found = match_upload_url(url)
         findings: list[Finding] = []
-        if headers.get("authorization") is not None:
+        if found is not None and found.kind == "todo":
+            # To Do sessions live on Graph: chunks carry the bearer token and no authtoken (todo-attachments).
+            pass
+        elif headers.get("authorization") is not None:
             findings.append(_finding(
                 Severity.ERROR, "upload-authorization-header", "request", "$headers.authorization", "absent",
                 "present", "the upload URL is pre-authenticated by its authtoken; Graph's docs say to send no "
                 "Authorization header there (Outlook answers 401)"))
-        if not any(k.lower() == "authtoken" for k, _ in parse_qsl(urlsplit(url).query)):
+        if (found is None or found.kind == "outlook") and not any(
+                k.lower() == "authtoken" for k, _ in parse_qsl(urlsplit(url).query)):
             findings.append(_finding(
                 Severity.ERROR, "upload-missing-authtoken", "request", "$query.authtoken", "the uploadUrl as "
                 "returned, authtoken included", "absent", "the uploadUrl's authtoken query parameter was dropped"))

@@ -23,10 +23,13 @@ replay maps the URL back to whatever address graphtape listens on.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from graphtape.cassettes.model import Request, Response
 
 __all__ = [
     "GRAPH_ORIGIN",
@@ -36,6 +39,8 @@ __all__ = [
     "UploadKind",
     "UploadUrlMatch",
     "alternate_loopback_host",
+    "canonical_session_answer",
+    "canonical_upload_request",
     "canonical_upload_url",
     "match_upload_url",
     "origin_of",
@@ -140,6 +145,33 @@ def canonical_upload_url(url: str) -> str:
     if found is None or "://" not in url:
         return url
     return with_origin(url, OUTLOOK_ORIGIN if found.kind == "outlook" else GRAPH_ORIGIN)
+
+
+def canonical_upload_request(request: Request) -> Request:
+    """A chunk PUT (or cancel) as the cassette keeps it and replay looks it up: its URI on the
+    canonical origin. Any other request comes back unchanged."""
+    uri = canonical_upload_url(request.uri)
+    return request if uri == request.uri else replace(request, uri=uri)
+
+
+def canonical_session_answer(response: Response) -> Response:
+    """A createUploadSession answer with its ``uploadUrl`` on the canonical origin (``Content-Length``
+    follows). Encoded or non-JSON bodies, and answers without an upload URL, come back unchanged."""
+    if response.headers.get("content-encoding") or not 200 <= response.status_code < 300:
+        return response
+    try:
+        data = json.loads(response.body)
+    except (ValueError, RecursionError):
+        return response
+    url = data.get("uploadUrl") if isinstance(data, dict) else None
+    if not isinstance(url, str) or canonical_upload_url(url) == url:
+        return response
+    data["uploadUrl"] = canonical_upload_url(url)
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    headers = response.headers
+    if headers.get("content-length") is not None:
+        headers = headers.replace("content-length", str(len(body)))
+    return replace(response, headers=headers, body=body)
 
 
 def session_key(url: str) -> str:

@@ -112,9 +112,10 @@ def raw_answer(status: int, body: bytes, content_type: str, exchange: Exchange) 
 
 
 def no_content(status: int, exchange: Exchange) -> SimulatedResponse:
-    """An answer without a body (204, or Outlook's final 201): no Content-Type, ``Content-Length: 0``."""
-    return SimulatedResponse(status, [*_common_headers(exchange), *exchange.extra_headers,
-                                      ("Content-Length", "0")], b"")
+    """An answer without a body: no Content-Type; Outlook's final 201 (and a 202) says ``Content-Length: 0``,
+    a 204 carries no length at all (HTTP forbids one there)."""
+    length = [] if status == 204 else [("Content-Length", "0")]
+    return SimulatedResponse(status, [*_common_headers(exchange), *exchange.extra_headers, *length], b"")
 
 
 def error_answer(rejection: GraphRejection, exchange: Exchange) -> SimulatedResponse:
