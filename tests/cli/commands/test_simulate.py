@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import signal
+import ssl
 
 import httpx
 import pytest
@@ -69,7 +70,8 @@ def test_tls_http2_strict_parents_and_the_upload_service(run_graphtape, tmp_path
     assert f"TLS CA {ca}" in sim.stdout and "strict parents" in sim.stdout
     upload_port = int(sim.stdout.split("uploads on localhost:", 1)[1].split(";", 1)[0])
     base = sim.url.replace("http://", "https://")
-    with httpx.Client(verify=str(ca), http2=True, trust_env=False, timeout=30) as client:
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(ca)), http2=True, trust_env=False,
+                      timeout=30) as client:
         missing = client.post(base + "/v1.0/me/messages/AAMkNope=/attachments", json=FILE_BODY, headers=AUTH)
         assert (missing.http_version, missing.status_code) == ("HTTP/2", 404)
         assert missing.json()["error"]["code"] == "ErrorItemNotFound"
