@@ -124,7 +124,7 @@ def _attachment_models() -> list[Any]:
 def _session_body(name: str, size: int) -> Any:
     from msgraph.generated.models.attachment_item import AttachmentItem
     from msgraph.generated.models.attachment_type import AttachmentType
-    from msgraph.generated.users.item.messages.item.attachments.create_upload_session.create_upload_session_post_request_body import (  # noqa: E501
+    from msgraph.generated.users.item.messages.item.attachments.create_upload_session.create_upload_session_post_request_body import (
         CreateUploadSessionPostRequestBody,
     )
 
