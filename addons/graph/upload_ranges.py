@@ -84,5 +84,9 @@ def place_chunk(chunk: ContentRange, received: int) -> Placement:
 
 
 def next_expected_ranges(received: int) -> list[str]:
-    """Graph's ``nextExpectedRanges`` when everything before ``received`` is in."""
-    return [f"{received}-"]
+    """``nextExpectedRanges`` of an accepted chunk's answer when everything before ``received`` is in.
+
+    Outlook and To Do sessions take bytes in order and answer a single start value
+    (``["2097152"]``), as both large-attachment pages show; only a session's creation
+    answers the open range ``["0-"]``."""
+    return [str(received)]

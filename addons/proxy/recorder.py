@@ -19,7 +19,12 @@ from mitmproxy import ctx, http
 from graphtape.addons.graph.routes import Operation, RouteMatch
 from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
 from graphtape.addons.graph.upload_checks import META_KEY, UploadChecks, UploadLink
-from graphtape.addons.graph.upload_urls import UPLOAD_ROUTE_NAME, UPLOAD_ROUTE_TEMPLATE
+from graphtape.addons.graph.upload_urls import (
+    UPLOAD_ROUTE_NAME,
+    UPLOAD_ROUTE_TEMPLATE,
+    canonical_session_answer,
+    canonical_upload_request,
+)
 from graphtape.addons.graph.validation import request_findings, response_findings
 from graphtape.addons.proxy.alerts import FINDINGS_METADATA_KEY
 from graphtape.addons.proxy.flow_convert import (
@@ -74,6 +79,11 @@ class Recorder:
         request = session.redact(request_from_flow(flow))
         link: UploadLink | None = None
         if chunk is not None:
+            request = canonical_upload_request(request)  # the cassette names a stable upload origin
+        findings: list[Finding]
+        if chunk is not None and request.method == "DELETE":  # a session cancelled: nothing to check
+            body, findings = request.body, []
+        elif chunk is not None:
             body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"), "request")
             link, chunk_findings = self.uploads.chunk_request(request.uri, request.headers.as_dict(), len(body))
             findings = findings + chunk_findings
@@ -98,6 +108,7 @@ class Recorder:
             body, answer_findings = response_findings(route, response, state.request_body)
             if route is not None and route.route.operation is Operation.CREATE_UPLOAD_SESSION:
                 link = self.uploads.session_created(state.request_body, response.status_code, body)
+                response = canonical_session_answer(response)
         findings = state.findings + answer_findings
         route_name = route.route.name if route else (UPLOAD_ROUTE_NAME if state.upload else None)
         template = route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if state.upload else None)

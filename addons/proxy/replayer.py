@@ -14,6 +14,7 @@ import logging
 from mitmproxy import ctx, http
 
 from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
+from graphtape.addons.graph.upload_urls import canonical_upload_request
 from graphtape.addons.proxy.flow_convert import (
     MISS_STATUS,
     graph_error,
@@ -40,7 +41,7 @@ class Replayer:
             return
         if not session.plan.replay:
             return  # recording everything (all/rewrite, or once on a new cassette)
-        request = session.redact(request_from_flow(flow))
+        request = canonical_upload_request(session.redact(request_from_flow(flow)))
         answer = session.lookup(request)
         if answer is not None:
             if session is not self._templates_session:
