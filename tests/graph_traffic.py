@@ -19,7 +19,10 @@ __all__ = ["HOSTILE_NAMES", "STEPS", "UPLOAD_SIZE", "Step", "send_conversation"]
 
 MESSAGE_ROUTE = SEED_ROUTES["message"]
 SESSION_ROUTE = "/v1.0/me/messages/AAMkAGI2TG93AAA=/attachments/createUploadSession"
-UPLOAD_SIZE = 10
+MIB = 1024 * 1024
+# Graph refuses an upload session for a file under 3 MB (ErrorAttachmentSizeShouldNotBeLessThanMinimumSize;
+# "Attach large files to Outlook messages"): the smallest file a session takes, and a little more.
+UPLOAD_SIZE = 3 * MIB + 10
 AUTH = {"Authorization": f"Bearer {FAKE_TOKEN}", "Content-Type": "application/json"}
 
 # Would run as script, break out of an attribute or a <pre>/<style>, ring a bell or flip text direction
@@ -52,6 +55,15 @@ def _chunk(start: int, end: int) -> tuple[tuple[str, str], ...]:
     return (("Content-Range", f"bytes {start}-{end}/{UPLOAD_SIZE}"),)
 
 
+# The file: each byte is its offset modulo 251 (a prime), so a chunk sent for the wrong range shows.
+_FILE = bytes(range(251)) * (UPLOAD_SIZE // 251 + 1)
+
+
+def _bytes(start: int, end: int) -> bytes:
+    """The file's bytes start..end (inclusive)."""
+    return _FILE[start:end + 1]
+
+
 STEPS: tuple[Step, ...] = (
     *(Step(ex.name, "POST", ex.path, ex.body, ex.expected_status, worst="error" if ex.expected_status >= 400 else "")
       for ex in EXAMPLES),
@@ -66,12 +78,15 @@ STEPS: tuple[Step, ...] = (
     # Upload sessions (Graph docs, "Attach large files"): byte ranges in order; a range past the
     # next expected one is refused with 416.
     Step("upload: create", "POST", SESSION_ROUTE,
-         json.dumps({"AttachmentItem": {"attachmentType": "file", "name": "tiny.bin", "size": UPLOAD_SIZE}}).encode(),
+         json.dumps({"AttachmentItem": {"attachmentType": "file", "name": "report.bin", "size": UPLOAD_SIZE}}).encode(),
          201),
-    Step("upload: chunk 0-3", "PUT", "{upload}", b"0123", 200, _chunk(0, 3)),
-    Step("upload: chunk 8-9 too early", "PUT", "{upload}", b"89", 416, _chunk(8, 9), worst="error"),
-    Step("upload: chunk 4-7", "PUT", "{upload}", b"4567", 200, _chunk(4, 7)),
-    Step("upload: chunk 8-9", "PUT", "{upload}", b"89", 201, _chunk(8, 9)),
+    Step("upload: chunk 0-2MiB", "PUT", "{upload}", _bytes(0, 2 * MIB - 1), 200, _chunk(0, 2 * MIB - 1)),
+    Step("upload: last chunk too early", "PUT", "{upload}", _bytes(3 * MIB, UPLOAD_SIZE - 1), 416,
+         _chunk(3 * MIB, UPLOAD_SIZE - 1), worst="error"),
+    Step("upload: chunk 2MiB-3MiB", "PUT", "{upload}", _bytes(2 * MIB, 3 * MIB - 1), 200,
+         _chunk(2 * MIB, 3 * MIB - 1)),
+    Step("upload: last chunk", "PUT", "{upload}", _bytes(3 * MIB, UPLOAD_SIZE - 1), 201,
+         _chunk(3 * MIB, UPLOAD_SIZE - 1)),
 )
 
 

@@ -149,9 +149,16 @@ def canonical_upload_url(url: str) -> str:
 
 def canonical_upload_request(request: Request) -> Request:
     """A chunk PUT (or cancel) as the cassette keeps it and replay looks it up: its URI on the
-    canonical origin. Any other request comes back unchanged."""
+    canonical origin, and a ``Host`` header naming that origin too (a cassette whose URI and
+    ``Host`` disagree would change when mitmproxy rebuilds the flow). Any other request comes
+    back unchanged."""
     uri = canonical_upload_url(request.uri)
-    return request if uri == request.uri else replace(request, uri=uri)
+    if uri == request.uri:
+        return request
+    headers = request.headers
+    if headers.get("host") is not None:
+        headers = headers.replace("host", urlsplit(uri).netloc)
+    return replace(request, uri=uri, headers=headers)
 
 
 def canonical_session_answer(response: Response) -> Response:

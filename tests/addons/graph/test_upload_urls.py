@@ -4,6 +4,7 @@ import pytest
 
 from graphtape.addons.graph.upload_urls import (
     alternate_loopback_host,
+    canonical_upload_request,
     canonical_upload_url,
     match_upload_url,
     origin_of,
@@ -11,6 +12,7 @@ from graphtape.addons.graph.upload_urls import (
     session_key,
     with_origin,
 )
+from graphtape.cassettes.model import Headers, Request
 
 OUTLOOK = "https://outlook.office.com/api/v2.0/Users('u1')/Messages('m1')/AttachmentSessions('s%3D1')?authtoken=x"
 
@@ -70,6 +72,23 @@ def test_to_do_content_stream_is_the_same_session() -> None:
 ])
 def test_cassettes_name_upload_urls_on_a_canonical_origin(url: str, canonical: str) -> None:
     assert canonical_upload_url(url) == canonical
+
+
+@pytest.mark.parametrize("url, host, canonical_host", [
+    ("http://localhost:41234/api/v2.0/Users('u')/Messages('m')/AttachmentSessions('s')?authtoken=REDACTED",
+     "localhost:41234", "outlook.office.com"),
+    ("https://127.0.0.1:5555/v1.0/users/u/todo/lists/l/tasks/t/attachmentSessions/s/content", "127.0.0.1:5555",
+     "graph.microsoft.com"),
+    ("http://127.0.0.1:5555/v1.0/me/messages/m/attachments", "127.0.0.1:5555", "127.0.0.1:5555"),
+])
+def test_a_canonical_chunk_request_names_its_origin_in_the_host_header_too(url: str, host: str,
+                                                                          canonical_host: str) -> None:
+    request = Request("PUT", url, Headers.of([("Host", host), ("Content-Range", "bytes 0-1/2")]), b"ab")
+    canonical = canonical_upload_request(request)
+    assert canonical.headers.get("host") == canonical_host
+    assert canonical.headers.get("content-range") == "bytes 0-1/2" and canonical.body == b"ab"
+    without_host = canonical_upload_request(Request("PUT", url, Headers.of([]), b""))
+    assert "host" not in without_host.headers
 
 
 @pytest.mark.parametrize("host, other", [("127.0.0.1", "localhost"), ("localhost", "127.0.0.1"),

@@ -120,7 +120,7 @@ def test_mitmdump_reads_the_exported_file(conversation_cassette: Path, tmp_path:
     proc = subprocess.run([MITMDUMP, "-n", "-r", str(flows), "--set", f"confdir={tmp_path / 'conf'}"],
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    requests = re.findall(r": (POST|PUT) http://\S+", proc.stdout)
+    requests = re.findall(r": (POST|PUT) https?://\S+", proc.stdout)
     assert requests == [s.method for s in STEPS], proc.stdout
 
 
