@@ -36,6 +36,7 @@ class Exchange:
     request: Request
     response: Response
     started: str | None = None  # ISO 8601 (UTC) when the request was sent
+    where: str = ""  # the entry in its capture file ("log.entries[3]", "flow 5"), for error messages
 
 
 # ---------------------------------------------------------------- export
@@ -224,6 +225,7 @@ def exchanges_from_har(data: Any, source: str) -> list[Exchange]:
             response=Response(status_code=status, reason=str(resp.get("statusText") or ""), headers=resp_headers,
                               body=resp_body),
             started=_started(entry.get("startedDateTime")),
+            where=where,
         ))
     return out
 

@@ -89,8 +89,10 @@ class TapeSession:
                 raise CassetteNotFoundError(f"{self.path}: cassette not found; record it first (a record mode "
                                             "other than none creates it)")
             existing = load_cassette(self.path).interactions
+        redact = self.settings.redactor.request
         for interaction in existing:
-            self.index.add(interaction)
+            # Keyed as a live request will be: redacted by this run's redactor (a no-op for what it wrote itself).
+            self.index.add(interaction, redact(interaction.request))
         return self
 
     def _recover_if_abandoned(self) -> RecoveryReport | None:

@@ -25,7 +25,7 @@ def read_flow_file(path: Path) -> list[Exchange]:
                     continue
                 try:
                     out.append(Exchange(request=request_from_flow(flow), response=response_from_flow(flow),
-                                        started=_iso(flow.request.timestamp_start)))
+                                        started=_iso(flow.request.timestamp_start), where=f"flow {n}"))
                 except (ValueError, AttributeError) as exc:
                     raise CaptureFormatError(path, f"flow {n}", f"unusable HTTP flow: {exc}") from None
     except OSError as exc:

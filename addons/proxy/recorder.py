@@ -28,11 +28,12 @@ from graphtape.addons.proxy.flow_convert import (
     request_from_flow,
     response_from_flow,
 )
+from graphtape.addons.proxy.off_loop import is_heavy, off_loop
 from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
 from graphtape.cassettes.findings import Finding, Severity
-from graphtape.cassettes.model import Interaction, InteractionMeta, Request
+from graphtape.cassettes.model import Interaction, InteractionMeta, Request, Response
 
 __all__ = ["Recorder", "findings_comment"]
 
@@ -62,7 +63,7 @@ class Recorder:
         self._pending: dict[str, _Pending] = {}
         self.uploads = UploadChecks()  # upload sessions followed across their chunk PUTs
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
         if session is None or not session.plan.record or flow.response is not None:
             return
@@ -74,14 +75,21 @@ class Recorder:
         # Validate what will be recorded (secrets already replaced): a finding quotes what it
         # saw, and findings land in the cassette and the log. Addons that rewrite where a
         # request goes (upload-URL routing) do so in requestheaders, before this hook.
-        request = session.redact(request_from_flow(flow))
+        raw = request_from_flow(flow)
+
+        def redact_and_check() -> tuple[Request, bytes, list[Finding]]:
+            request = session.redact(raw)
+            if chunk is not None:
+                body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"),
+                                                       "request")
+                return request, body, findings
+            return request, *request_findings(route, request)
+
+        request, body, findings = await off_loop(is_heavy(raw.headers, raw.body), redact_and_check)
         link: UploadLink | None = None
         if chunk is not None:
-            body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"), "request")
             link, chunk_findings = self.uploads.chunk_request(request.uri, request.headers.as_dict(), len(body))
             findings = findings + chunk_findings
-        else:
-            body, findings = request_findings(route, request)
         self._pending[flow.id] = _Pending(route, request, body, findings, link)
 
     async def response(self, flow: http.HTTPFlow) -> None:
@@ -90,15 +98,21 @@ class Recorder:
         if session is None or state is None or flow.response is None:
             return
         route = state.route
-        response = session.settings.redactor.response(response_from_flow(flow))
+        raw = response_from_flow(flow)
         link = state.upload
+
+        def redact_and_check() -> tuple[Response, bytes, list[Finding]]:
+            response = session.settings.redactor.response(raw)
+            if link is not None:
+                return response, *decode_for_validation(response.body, response.headers.get("content-encoding"),
+                                                        "response")
+            return response, *response_findings(route, response, state.request_body)
+
+        response, body, answer_findings = await off_loop(is_heavy(raw.headers, raw.body), redact_and_check)
         if link is not None:
-            body, answer_findings = decode_for_validation(response.body, response.headers.get("content-encoding"),
-                                                          "response")
             answer_findings += self.uploads.chunk_response(state.request.uri, link, response.status_code,
                                                            response.headers.as_dict(), body)
         else:
-            body, answer_findings = response_findings(route, response, state.request_body)
             if route is not None and route.route.operation is Operation.CREATE_UPLOAD_SESSION:
                 link = self.uploads.session_created(state.request_body, response.status_code, body)
         findings = state.findings + answer_findings

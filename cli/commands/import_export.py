@@ -16,11 +16,11 @@ from pathlib import Path
 import click
 
 from graphtape.addons.graph.scope import in_scope, route_of
-from graphtape.cassettes.errors import CassetteExistsError
+from graphtape.cassettes.errors import CaptureFormatError, CassetteExistsError, CassetteFormatError
 from graphtape.cassettes.har import Exchange, read_har
 from graphtape.cassettes.model import Cassette, Interaction, InteractionMeta
 from graphtape.cassettes.redaction import Redactor
-from graphtape.cassettes.serialization import load_cassette
+from graphtape.cassettes.serialization import interaction_from_data, interaction_to_data, load_cassette
 from graphtape.cassettes.storage import CassetteLock, save_cassette, write_atomic
 
 __all__ = ["export", "import_capture", "interactions_from_exchanges", "read_capture"]
@@ -44,24 +44,37 @@ def read_capture(path: Path) -> list[Exchange]:
     return read_flow_file(path)
 
 
-def interactions_from_exchanges(exchanges: list[Exchange], scope: str,
-                                redactor: Redactor) -> tuple[list[Interaction], int]:
-    """The in-scope exchanges as validated, redacted interactions, and how many were out of scope."""
+def interactions_from_exchanges(exchanges: list[Exchange], scope: str, redactor: Redactor,
+                                source: str = "") -> tuple[list[Interaction], int]:
+    """The in-scope exchanges as redacted, then validated interactions, and how many were out of scope.
+
+    Redaction comes first, as when recording: a finding quotes what it saw, so it must see
+    only what the cassette will hold. Each interaction is then read back the way a cassette
+    is loaded, so import never writes what replay would refuse (CaptureFormatError names
+    the entry).
+    """
     from graphtape.addons.graph.validation import validate_interaction
 
     kept: list[Interaction] = []
-    for ex in exchanges:
+    for n, ex in enumerate(exchanges):
         route = route_of(ex.request.method, ex.request.uri)
         if not in_scope(scope, route):
             continue
-        findings = validate_interaction(Interaction(request=ex.request, response=ex.response))  # before redaction
-        kept.append(Interaction(
-            request=redactor.request(ex.request),
-            response=redactor.response(ex.response),
+        redacted = Interaction(request=redactor.request(ex.request), response=redactor.response(ex.response))
+        interaction = Interaction(
+            request=redacted.request,
+            response=redacted.response,
             meta=InteractionMeta(route=route.route.name if route else None,
                                  route_template=route.route.template if route else None,
-                                 recorded_at=ex.started, findings=tuple(findings)),
-        ))
+                                 recorded_at=ex.started, findings=tuple(validate_interaction(redacted))),
+        )
+        where = ex.where or f"exchange {n}"
+        try:
+            interaction_from_data(interaction_to_data(interaction), where, source)
+        except CassetteFormatError as exc:
+            raise CaptureFormatError(source, where, f"cannot be replayed: {exc.problem} "
+                                     f"({exc.where.removeprefix(where).lstrip('.') or 'the entry'})") from None
+        kept.append(interaction)
     return kept, len(exchanges) - len(kept)
 
 
@@ -79,7 +92,7 @@ def import_capture(source: Path, cassette: Path, scope: str, append: bool, redac
                    redact_query: tuple[str, ...], redact_fields: tuple[str, ...]) -> None:
     """Make a cassette from SOURCE: a HAR file or a mitmproxy flow file (mitmdump -w, mitmweb)."""
     redactor = Redactor.with_extra(redact_header, redact_query, redact_fields)
-    imported, skipped = interactions_from_exchanges(read_capture(source), scope, redactor)
+    imported, skipped = interactions_from_exchanges(read_capture(source), scope, redactor, str(source))
     with CassetteLock(cassette):
         if cassette.exists() and not append:
             raise CassetteExistsError(f"{cassette} exists; pass --append to add to it, or choose another file")

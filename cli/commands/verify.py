@@ -58,7 +58,8 @@ def live_drift(interaction: Interaction, live: Response, config: DriftConfig, so
 
 
 def _rerecorded(interaction: Interaction, live: Response) -> Interaction:
-    fresh = replace(interaction, response=Redactor().response(live))
+    """``interaction`` with the (already redacted) live answer, validated afresh."""
+    fresh = replace(interaction, response=live)
     meta = replace(interaction.meta, recorded_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                    findings=tuple(validate_interaction(fresh)))
     return replace(fresh, meta=meta)
@@ -93,13 +94,17 @@ def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, t
         raise ConfigError(f"the recorded requests were authorised; set ${token_env} to a bearer token "
                           "(the cassette's own is redacted and never sent)")
     authorization = bearer_value(token) if token else None
+    # Whatever the live service sends back is redacted before anything reads it (drift findings, every
+    # report format, the re-recorded cassette): by the recorder's rules and by the token's own value,
+    # in case the service echoes it.
+    redactor = Redactor().with_secrets([token, authorization or ""]) if token else Redactor()
     # --update holds the cassette's lock for the whole run, so a recorder cannot start on it
     # meanwhile, and writes it atomically at the end: a failure leaves the old file whole.
     lock = CassetteLock(cassette) if update else None
     if lock is not None:
         lock.acquire()
     try:
-        cases, updated = _verify_all(loaded, cassette, upstream, authorization, timeout, config, update)
+        cases, updated = _verify_all(loaded, cassette, upstream, authorization, timeout, config, update, redactor)
         changed = sum(1 for a, b in zip(updated, loaded.interactions, strict=True) if a is not b)
         if lock is not None and changed:
             save_cassette(cassette, Cassette(interactions=updated, meta=loaded.meta))
@@ -112,7 +117,7 @@ def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, t
 
 
 def _verify_all(loaded: Cassette, cassette: Path, upstream: str | None, authorization: str | None, timeout: float,
-                config: DriftConfig, update: bool) -> tuple[list[ReportCase], list[Interaction]]:
+                config: DriftConfig, update: bool, redactor: Redactor) -> tuple[list[ReportCase], list[Interaction]]:
     """Re-send every interaction: one report case each, and the interactions as ``--update`` would keep them."""
     cases: list[ReportCase] = []
     updated = list(loaded.interactions)
@@ -121,9 +126,10 @@ def _verify_all(loaded: Cassette, cassette: Path, upstream: str | None, authoriz
         for i, interaction in bar:
             name = f"interactions[{i}] {interaction.request.method} {interaction.request.path}"
             try:
-                live = resend(interaction.request, upstream, authorization, timeout)
+                live = redactor.response(resend(interaction.request, upstream, authorization, timeout))
             except OSError as exc:
-                cases.append(ReportCase(str(cassette), name, error=f"no answer: {getattr(exc, 'reason', exc)}"))
+                problem = redactor.scrub_text(f"no answer: {getattr(exc, 'reason', exc)}")
+                cases.append(ReportCase(str(cassette), name, error=problem))
                 continue
             findings = live_drift(interaction, live, config, f"{cassette} interactions[{i}]")
             cases.append(ReportCase(str(cassette), name, findings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def test_reverse_mode_hands_out_its_own_address_and_routes_chunks_upstream(
     routing = _routing(tmp_path, with_session)
     created = _flow("reverse:https://graph.microsoft.com", "POST", CREATE,
                     {"uploadUrl": UPSTREAM_URL, "nextExpectedRanges": ["0-"]})
-    routing.response(created)
+    asyncio.run(routing.response(created))
     handed = json.loads(created.response.content)["uploadUrl"]
     assert handed == f"http://127.0.0.1:8080{SESSION_PATH}?authtoken={handed_token}"
     assert created.response.headers["content-length"] == str(len(created.response.content))
@@ -60,7 +61,7 @@ def test_reverse_mode_hands_out_its_own_address_and_routes_chunks_upstream(
 
 def test_a_token_the_client_changed_is_passed_on_as_sent(tmp_path: Path) -> None:
     routing = _routing(tmp_path, False)
-    routing.response(_flow("reverse:https://graph.microsoft.com", "POST", CREATE, {"uploadUrl": UPSTREAM_URL}))
+    asyncio.run(routing.response(_flow("reverse:https://graph.microsoft.com", "POST", CREATE, {"uploadUrl": UPSTREAM_URL})))
     chunk = _flow("reverse:https://graph.microsoft.com", "PUT", SESSION_PATH + "?authtoken=other")
     routing.requestheaders(chunk)
     assert chunk.request.url == f"https://outlook.office.com{SESSION_PATH}?authtoken=other"
@@ -75,7 +76,7 @@ def test_nothing_else_is_touched(tmp_path: Path, mode: str, path: str, answer: d
     routing = _routing(tmp_path, False)
     flow = _flow(mode, "POST", path, answer)
     before = flow.response.content
-    routing.response(flow)
+    asyncio.run(routing.response(flow))
     assert flow.response.content == before
     chunk = _flow(mode, "PUT", SESSION_PATH + "?authtoken=fake-upload-token-1")
     routing.requestheaders(chunk)
@@ -85,5 +86,5 @@ def test_nothing_else_is_touched(tmp_path: Path, mode: str, path: str, answer: d
 def test_a_client_on_tls_gets_an_https_url(tmp_path: Path) -> None:
     routing = _routing(tmp_path, False)
     created = _flow("reverse:https://graph.microsoft.com", "POST", CREATE, {"uploadUrl": UPSTREAM_URL}, tls=True)
-    routing.response(created)
+    asyncio.run(routing.response(created))
     assert json.loads(created.response.content)["uploadUrl"].startswith("https://127.0.0.1:8080/api/v2.0/")
