@@ -49,6 +49,20 @@ class Replayer:
             return request, session.lookup(request)
 
         request, answer = await off_loop(is_heavy(raw.headers, raw.body), redact_and_look_up)
+        if answer is not None and answer.response.status_code < 200:
+            # A 1xx (101 Switching Protocols above all) hands the connection to another protocol that
+            # only the upstream could speak; replay cannot, and must not open that connection.
+            session.count("misses")
+            logger.warning(f"graphtape: cannot replay {answer.response.status_code} for {request.method} "
+                           f"{request.uri}: a protocol switch needs the upstream")
+            flow.response = graph_error(
+                MISS_STATUS, "graphtapeCannotReplay",
+                f"graphtape: the recorded answer to {request.method} {request.uri} is "
+                f"{answer.response.status_code} {answer.response.reason}, a protocol switch; replay is offline "
+                "and cannot continue it", reason="Graphtape Cannot Replay",
+                client_request_id=flow.request.headers.get("client-request-id"))
+            flow.metadata["graphtape"] = {"miss": True}
+            return
         if answer is not None:
             if session is not self._templates_session:
                 self._templates, self._templates_session = ResponseTemplates(), session
