@@ -34,6 +34,8 @@ from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.model import Interaction, InteractionMeta, Request, Response
+from graphtape.cassettes.session import TapeSession
+from graphtape.cassettes.wire import servable
 
 __all__ = ["Recorder", "findings_comment"]
 
@@ -53,6 +55,7 @@ class _Pending:
     request_body: bytes  # decoded from its Content-Encoding
     findings: list[Finding]
     upload: UploadLink | None  # set for an upload-session chunk PUT
+    session: TapeSession  # the session that must record the answer (it may close before the answer comes)
 
 
 class Recorder:
@@ -90,12 +93,18 @@ class Recorder:
         if chunk is not None:
             link, chunk_findings = self.uploads.chunk_request(request.uri, request.headers.as_dict(), len(body))
             findings = findings + chunk_findings
-        self._pending[flow.id] = _Pending(route, request, body, findings, link)
+        self._pending[flow.id] = _Pending(route, request, body, findings, link, session)
 
     async def response(self, flow: http.HTTPFlow) -> None:
-        session = self.tape.session
         state = self._pending.pop(flow.id, None)
-        if session is None or state is None or flow.response is None:
+        if state is None or flow.response is None:
+            return
+        # The session this request was meant for, even if graphtape is stopping (a signal, a cassette
+        # switch): its answer is recorded, or the client gets 598; never released unrecorded.
+        session = state.session
+        if not session.recording:
+            self._withhold(flow, session, state.request.uri, CassetteWriteError(
+                f"{session.path}: the recording closed before the answer came"))
             return
         route = state.route
         raw = response_from_flow(flow)
@@ -109,6 +118,11 @@ class Recorder:
             return response, *response_findings(route, response, state.request_body)
 
         response, body, answer_findings = await off_loop(is_heavy(raw.headers, raw.body), redact_and_check)
+        response, changes = servable(response, state.request.method)
+        answer_findings += [Finding(Severity.WARNING, "unreplayable-response", "response", "$headers",
+                                    "an answer replay can send as it is", change,
+                                    "recorded with this repaired, so replay never sends a malformed response")
+                            for change in changes]
         if link is not None:
             answer_findings += self.uploads.chunk_response(state.request.uri, link, response.status_code,
                                                            response.headers.as_dict(), body)
@@ -133,14 +147,7 @@ class Recorder:
         try:
             await session.record(interaction)
         except CassetteWriteError as exc:
-            session.count("write_failures")
-            logger.error(f"graphtape: NOT RECORDED {flow.request.method} {uri}: {exc}")
-            flow.response = graph_error(
-                RECORD_FAILURE_STATUS, "graphtapeRecordingFailed",
-                f"graphtape could not record this interaction, so its answer is withheld: {exc}",
-                reason="Graphtape Recording Failed",
-                client_request_id=flow.request.headers.get("client-request-id"),
-            )
+            self._withhold(flow, session, uri, exc)
             return
         session.add_findings(findings)
         # For the Alerts addon (runs next): the findings, as plain data so flows stay serialisable.
@@ -148,12 +155,24 @@ class Recorder:
         if findings:
             _mark(flow, findings, uri)
 
+    @staticmethod
+    def _withhold(flow: http.HTTPFlow, session: TapeSession, uri: str, exc: CassetteWriteError) -> None:
+        """The answer could not be recorded: the client gets graphtape's 598 instead of it."""
+        session.count("write_failures")
+        logger.error(f"graphtape: NOT RECORDED {flow.request.method} {uri}: {exc}")
+        flow.response = graph_error(
+            RECORD_FAILURE_STATUS, "graphtapeRecordingFailed",
+            f"graphtape could not record this interaction, so its answer is withheld: {exc}",
+            reason="Graphtape Recording Failed",
+            client_request_id=flow.request.headers.get("client-request-id"),
+        )
+
     def error(self, flow: http.HTTPFlow) -> None:
         # The upstream never answered (refused, reset, timed out): nothing to record,
         # and the client already gets mitmproxy's 502. Say so, and count it.
         state = self._pending.pop(flow.id, None)
-        if state is not None and self.tape.session is not None:
-            self.tape.session.count("upstream_errors")
+        if state is not None:
+            state.session.count("upstream_errors")
             logger.warning(f"graphtape: not recorded, upstream failed: {flow.request.method} {state.request.uri}: "
                            f"{flow.error}")
 

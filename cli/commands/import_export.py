@@ -20,6 +20,7 @@ from graphtape.cassettes.errors import CaptureFormatError, CassetteExistsError, 
 from graphtape.cassettes.har import Exchange, read_har
 from graphtape.cassettes.model import Cassette, Interaction, InteractionMeta
 from graphtape.cassettes.redaction import Redactor
+from graphtape.cassettes.safe_files import open_regular
 from graphtape.cassettes.serialization import interaction_from_data, interaction_to_data, load_cassette
 from graphtape.cassettes.storage import CassetteLock, save_cassette, write_atomic
 
@@ -35,7 +36,7 @@ def _graphtape_version() -> str:
 
 def read_capture(path: Path) -> list[Exchange]:
     """A HAR file (JSON, told by its first byte) or a mitmproxy flow file."""
-    with open(path, "rb") as fh:
+    with open_regular(path, lambda problem: CaptureFormatError(path, "", problem)) as fh:
         head = fh.read(64).lstrip()
     if head.startswith(b"{"):
         return read_har(path)

@@ -30,6 +30,7 @@ from graphtape.cassettes.model import Cassette, Interaction, Response
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cassettes.storage import CassetteLock, save_cassette
+from graphtape.cassettes.wire import servable
 from graphtape.cli.commands.drift import config_from_options, drift_config_options
 from graphtape.cli.exit_codes import report_exit_code
 from graphtape.cli.output.reports import (
@@ -59,7 +60,7 @@ def live_drift(interaction: Interaction, live: Response, config: DriftConfig, so
 
 def _rerecorded(interaction: Interaction, live: Response) -> Interaction:
     """``interaction`` with the (already redacted) live answer, validated afresh."""
-    fresh = replace(interaction, response=live)
+    fresh = replace(interaction, response=servable(live, interaction.request.method)[0])
     meta = replace(interaction.meta, recorded_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                    findings=tuple(validate_interaction(fresh)))
     return replace(fresh, meta=meta)
