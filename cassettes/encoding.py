@@ -27,9 +27,10 @@ from graphtape.cassettes.withheld import withheld_reason
 
 __all__ = ["MAX_DECODED_BYTES", "BodyTooLargeError", "decode_body", "decode_for_validation", "is_encoded"]
 
-# A compressed body is never inflated past this. Graph's attachment bodies are far smaller
-# (a direct POST carries at most a 3 MB file, an upload chunk is under 4 MiB).
-MAX_DECODED_BYTES = 64 * 1024 * 1024
+# A compressed body is never inflated past this. Graph's attachment bodies are far smaller (a
+# direct POST carries at most a 3 MB file, about 4 MB of JSON; an upload chunk is under 4 MiB),
+# and every reader of a body (redaction, validation, matching, alerts) may inflate it once.
+MAX_DECODED_BYTES = 16 * 1024 * 1024
 # Brotli without output_buffer_limit: input bytes per step. One brotli command of a few
 # bytes can produce up to 16 MiB, so a step of 64 input bytes yields at most a few of those.
 _BROTLI_SLICE = 64
