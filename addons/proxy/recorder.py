@@ -104,7 +104,7 @@ class Recorder:
         session = state.session
         if not session.recording:
             self._withhold(flow, session, state.request.uri, CassetteWriteError(
-                f"{session.path}: the recording closed before the answer came"))
+                f"{session.path}: the recording closed before the answer came"), counter="refused_after_stop")
             return
         route = state.route
         raw = response_from_flow(flow)
@@ -147,7 +147,8 @@ class Recorder:
         try:
             await session.record(interaction)
         except CassetteWriteError as exc:
-            self._withhold(flow, session, uri, exc)
+            self._withhold(flow, session, uri, exc,
+                           counter="write_failures" if session.recording else "refused_after_stop")
             return
         session.add_findings(findings)
         # For the Alerts addon (runs next): the findings, as plain data so flows stay serialisable.
@@ -156,9 +157,10 @@ class Recorder:
             _mark(flow, findings, uri)
 
     @staticmethod
-    def _withhold(flow: http.HTTPFlow, session: TapeSession, uri: str, exc: CassetteWriteError) -> None:
+    def _withhold(flow: http.HTTPFlow, session: TapeSession, uri: str, exc: CassetteWriteError,
+                  counter: str = "write_failures") -> None:
         """The answer could not be recorded: the client gets graphtape's 598 instead of it."""
-        session.count("write_failures")
+        session.count(counter)
         logger.error(f"graphtape: NOT RECORDED {flow.request.method} {uri}: {exc}")
         flow.response = graph_error(
             RECORD_FAILURE_STATUS, "graphtapeRecordingFailed",
