@@ -469,10 +469,10 @@ class Redactor:
             return self._multipart(body, ctype, depth)
         text = _as_text(body, ctype)
         if text is None:
-            if "json" in mime or "form" in mime or mime.startswith("text/") or not mime:
-                # Meant as text but not decodable: look at every reading for anything secret-shaped.
-                if self._hint(_any_text(body)):
-                    raise _Withhold("text body that is not valid in its character set")
+            # Declared text that does not decode: look at every reading for anything secret-shaped.
+            # Undeclared bytes that are not text are a file's contents (an upload chunk): kept as sent.
+            if ("json" in mime or "form" in mime or mime.startswith("text/")) and self._hint(_any_text(body)):
+                raise _Withhold("text body that is not valid in its character set")
             return body
         stripped = text.text.lstrip()
         if "json" in mime or (not mime.startswith("application/x-www-form") and stripped[:1] in ("{", "[")):
