@@ -10,12 +10,18 @@ a recording proxy never lets traffic through unrecorded.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http
 
+from graphtape.addons.graph.batch import BATCH_ROUTE_NAME, BATCH_ROUTE_TEMPLATE, batch_version
+from graphtape.addons.graph.batch_checks import (
+    batch_request_findings,
+    batch_response_findings,
+    is_attachment_batch,
+)
 from graphtape.addons.graph.routes import Operation, RouteMatch
 from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
 from graphtape.addons.graph.upload_checks import META_KEY, UploadChecks, UploadLink
@@ -34,11 +40,13 @@ from graphtape.addons.proxy.flow_convert import (
     response_from_flow,
 )
 from graphtape.addons.proxy.flow_marks import findings_comment, mark_flow
+from graphtape.addons.proxy.retry_watch import RetryWatch
 from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
 from graphtape.cassettes.findings import Finding, Severity
-from graphtape.cassettes.model import Interaction, InteractionMeta, Request
+from graphtape.cassettes.model import LATENCY_KEY, Interaction, InteractionMeta, Request
+from graphtape.cassettes.session import TapeSession
 
 __all__ = ["Recorder", "findings_comment"]
 
@@ -63,6 +71,8 @@ class Recorder:
         # flow.metadata, so flows stay serialisable for `mitmdump -w`.
         self._pending: dict[str, _Pending] = {}
         self.uploads = UploadChecks()  # upload sessions followed across their chunk PUTs
+        self.retries = RetryWatch()  # retries followed across the interactions of each recording
+        tape.closing.append(self._report_given_up)
 
     def request(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
@@ -70,7 +80,10 @@ class Recorder:
             return
         route = route_of(flow.request.method, flow.request.url)
         chunk = upload_chunk_of(flow.request.method, flow.request.url)
-        if chunk is None and not in_scope(ctx.options.graphtape_scope, route):
+        batch = route is None and chunk is None and batch_version(flow.request.method, flow.request.url) is not None
+        if chunk is None and not in_scope(ctx.options.graphtape_scope, route) and not (batch and is_attachment_batch(
+                flow.request.method, flow.request.url, flow.request.raw_content or b"",
+                flow.request.headers.get("content-encoding"))):
             session.count("passed_through")
             return
         # Validate what will be recorded (secrets already replaced): a finding quotes what it
@@ -87,6 +100,8 @@ class Recorder:
             body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"), "request")
             link, chunk_findings = self.uploads.chunk_request(request.uri, request.headers.as_dict(), len(body))
             findings = findings + chunk_findings
+        elif batch:
+            body, findings = batch_request_findings(request)
         else:
             body, findings = request_findings(route, request)
         self._pending[flow.id] = _Pending(route, request, body, findings, link)
@@ -99,7 +114,10 @@ class Recorder:
         route = state.route
         response = session.settings.redactor.response(response_from_flow(flow))
         link = state.upload
-        if link is not None:
+        batch = batch_version(state.request.method, state.request.uri) is not None and route is None
+        if batch:
+            body, answer_findings = batch_response_findings(state.request, state.request_body, response)
+        elif link is not None:
             body, answer_findings = decode_for_validation(response.body, response.headers.get("content-encoding"),
                                                           "response")
             answer_findings += self.uploads.chunk_response(state.request.uri, link, response.status_code,
@@ -112,6 +130,12 @@ class Recorder:
         findings = state.findings + answer_findings
         route_name = route.route.name if route else (UPLOAD_ROUTE_NAME if state.upload else None)
         template = route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if state.upload else None)
+        if batch:
+            route_name, template = BATCH_ROUTE_NAME, BATCH_ROUTE_TEMPLATE
+        extra: tuple[tuple[str, object], ...] = ((META_KEY, link.to_meta()),) if link is not None else ()
+        latency = _latency(flow)
+        if latency is not None:
+            extra += ((LATENCY_KEY, latency),)
         interaction = Interaction(
             request=state.request,
             response=response,
@@ -120,9 +144,13 @@ class Recorder:
                 route_template=template,
                 recorded_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                 findings=tuple(findings),
-                extra=((META_KEY, link.to_meta()),) if link is not None else (),
+                extra=extra,
             ),
         )
+        retried = self.retries.observe(session, interaction)  # findings only the recording's sequence shows
+        if retried:
+            findings = findings + retried
+            interaction = replace(interaction, meta=replace(interaction.meta, findings=tuple(findings)))
         uri = state.request.uri
         try:
             await session.record(interaction)
@@ -150,6 +178,22 @@ class Recorder:
             self.tape.session.count("upstream_errors")
             logger.warning(f"graphtape: not recorded, upstream failed: {flow.request.method} {state.request.uri}: "
                            f"{flow.error}")
+
+    def _report_given_up(self, session: TapeSession) -> None:
+        """When a recording ends: the answers that asked for a retry and never got one (kept in the
+        run's summary and log; ``graphtape validate`` finds them in the cassette)."""
+        given_up = self.retries.closing(session)
+        for number, finding in given_up:
+            logger.warning(f"graphtape: interactions[{number}]: {finding}")
+        session.add_findings([finding for _, finding in given_up])
+
+
+def _latency(flow: http.HTTPFlow) -> float | None:
+    """Seconds from the complete request to the upstream's complete answer."""
+    sent, answered = flow.request.timestamp_end, flow.response.timestamp_end if flow.response else None
+    if sent is None or answered is None:
+        return None
+    return round(max(0.0, answered - sent), 4)
 
 
 def _mark(flow: http.HTTPFlow, findings: list[Finding], redacted_uri: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphtape.addons.proxy.alerts import Alerts
+from graphtape.addons.proxy.latency import ReplayLatency
 from graphtape.addons.proxy.prefer_http2 import PreferHttp2
 from graphtape.addons.proxy.recorder import Recorder
 from graphtape.addons.proxy.replayer import Replayer
@@ -27,6 +28,7 @@ class GraphtapeStack:
     def __init__(self, simulation: GraphSimulation | None = None) -> None:
         self.tape = Tape()
         self.replayer = Replayer(self.tape)
+        self.replay_latency = ReplayLatency()  # right after the replayer: holds its answers when asked to
         self.recorder = Recorder(self.tape)
         self.alerts = Alerts(self.tape)
         self.simulator = Simulator(simulation)
@@ -36,8 +38,8 @@ class GraphtapeStack:
 
     @property
     def addons(self) -> list[Any]:
-        return [self.tape, self.replayer, self.recorder, self.alerts, self.simulator, self.prefer_http2,
-                self.upload_routing]
+        return [self.tape, self.replayer, self.replay_latency, self.recorder, self.alerts, self.simulator,
+                self.prefer_http2, self.upload_routing]
 
 
 def build_stack(simulation: GraphSimulation | None = None) -> GraphtapeStack:
