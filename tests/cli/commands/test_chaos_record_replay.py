@@ -241,3 +241,62 @@ def test_the_same_seed_gives_the_same_schedule_twice() -> None:
     assert first == second
     assert {s for s in first if s != 200} and 200 in first  # faults and successes both drawn
     assert {s for s in first if s != 200} <= {429, 500, 502, 503, 504}
+
+
+MISBEHAVING = """\
+schedule:
+  - at: [1, 2]
+    status: 429
+    methods: [POST]
+    paths: ["*/attachments"]
+    retry_after: 2
+"""
+
+
+def test_early_unsafe_and_abandoned_retries_are_findings_with_their_interaction_numbers(tmp_path: Path) -> None:
+    """A client that re-sends a throttled POST at once and then gives up, and re-sends a POST that
+    succeeded (graphtape validate reads the same findings from the cassette; the table of
+    tests/addons/graph/test_retry_checks.py gives their truth sources)."""
+    faults, cassette = tmp_path / "faults.yaml", tmp_path / "misbehaving.yaml"
+    faults.write_text(MISBEHAVING)
+    url = "/v1.0/me/messages/AAMkAGI2TG93AAA=/attachments"
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    first = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt", "contentBytes": "YQ=="}
+    second = {**first, "name": "b.txt"}
+    with GraphtapeProcess("simulate", "--port", "0", "--faults", str(faults)) as sim:
+        with GraphtapeProcess("record", "--cassette", str(cassette), "--upstream", sim.url, "--port", "0") as rec:
+            with httpx.Client(base_url=rec.url, trust_env=False, timeout=30) as http:
+                statuses = [http.post(url, json=first, headers=auth).status_code,  # 429, Retry-After 2
+                            http.post(url, json=first, headers=auth).status_code,  # at once: too soon; then given up
+                            http.post(url, json=second, headers=auth).status_code,  # 201
+                            http.post(url, json=second, headers={**auth, "Retry-Attempt": "1"}).status_code]
+    assert statuses == [429, 429, 201, 201]
+    codes = {i: sorted(f.code for f in it.meta.findings if f.code.startswith("retry-"))
+             for i, it in enumerate(load_cassette(cassette).interactions)}
+    assert codes == {0: [], 1: ["retry-too-soon"], 2: [], 3: ["retry-after-success"]}
+    assert "interactions[1] was answered 429 with Retry-After 2 s and never sent again" in rec.stdout, rec.stdout
+    validated = GraphtapeProcess("validate", str(cassette))
+    validated.proc.wait(timeout=120)
+    out = validated.proc.stdout.read().decode() if validated.proc.stdout else ""
+    for code in ("retry-too-soon", "retry-given-up", "retry-after-success"):
+        assert code in out, out
+    assert validated.proc.returncode != 0  # retry-after-success is an error
+
+
+def test_replay_can_hold_each_answer_for_its_recorded_latency(tmp_path: Path) -> None:
+    cassette = tmp_path / "slow.yaml"
+    path = "/v1.0/me/messages/AAMkAGI2TG93AAA=/attachments"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    body = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt", "contentBytes": "YQ=="}
+    with GraphtapeProcess("simulate", "--port", "0", "--latency", "0.8") as sim:
+        with GraphtapeProcess("record", "--cassette", str(cassette), "--upstream", sim.url, "--port", "0") as rec:
+            with httpx.Client(trust_env=False, timeout=30) as http:
+                assert http.post(f"{rec.url}{path}", json=body, headers=auth).status_code == 201
+    (interaction,) = load_cassette(cassette).interactions
+    assert interaction.meta.latency is not None and interaction.meta.latency >= 0.8
+    with GraphtapeProcess("replay", "--cassette", str(cassette), "--port", "0", "--honour-latency") as rep:
+        with httpx.Client(trust_env=False, timeout=30) as http:
+            started = time.monotonic()
+            assert http.post(f"{rep.url}{path}", json=body, headers=auth).status_code == 201
+            held = time.monotonic() - started
+    assert held >= interaction.meta.latency
