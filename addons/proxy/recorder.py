@@ -81,9 +81,8 @@ class Recorder:
         route = route_of(flow.request.method, flow.request.url)
         chunk = upload_chunk_of(flow.request.method, flow.request.url)
         batch = route is None and chunk is None and batch_version(flow.request.method, flow.request.url) is not None
-        if chunk is None and not in_scope(ctx.options.graphtape_scope, route) and not (batch and is_attachment_batch(
-                flow.request.method, flow.request.url, flow.request.raw_content or b"",
-                flow.request.headers.get("content-encoding"))):
+        in_batch_scope = batch and _attachment_batch(flow)
+        if chunk is None and not in_scope(ctx.options.graphtape_scope, route) and not in_batch_scope:
             session.count("passed_through")
             return
         # Validate what will be recorded (secrets already replaced): a finding quotes what it
@@ -186,6 +185,12 @@ class Recorder:
         for number, finding in given_up:
             logger.warning(f"graphtape: interactions[{number}]: {finding}")
         session.add_findings([finding for _, finding in given_up])
+
+
+def _attachment_batch(flow: http.HTTPFlow) -> bool:
+    """A ``$batch`` that creates attachments: in scope however narrow the scope is."""
+    req = flow.request
+    return is_attachment_batch(req.method, req.url, req.raw_content or b"", req.headers.get("content-encoding"))
 
 
 def _latency(flow: http.HTTPFlow) -> float | None:
