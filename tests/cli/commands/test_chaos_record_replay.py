@@ -10,6 +10,7 @@ and send the same number of requests.
 | four file attachments POSTed to /me | msgraph-sdk 1.x with its own retry handler (kiota RetryHandler) | every 2nd POST to the message's attachments answered 429, then 503, with Retry-After 1 | the SDK waits Retry-After and re-sends, marked with `Retry-Attempt` (kiota's retry handler; https://learn.microsoft.com/en-us/graph/throttling: wait Retry-After, retry); 7 POSTs, 4 attachments, no retry finding |
 | a 3.5 MiB upload session, 1 MiB chunks | httpx, chunks sent by hand (kiota never retries application/octet-stream) | the session's 2nd chunk PUT answered 503 with Retry-After | the client resumes at the session's `nextExpectedRanges` (https://learn.microsoft.com/en-us/graph/outlook-large-attachments; https://learn.microsoft.com/en-us/graph/api/resources/uploadsession: a single start value for Outlook) and ends 201 with Location |
 | a JSON batch of 5 attachment POSTs, one with contentBytes that is not base64 | httpx, the batch as https://learn.microsoft.com/en-us/graph/json-batching writes it | none | 200 with one answer per id; exactly one finding, naming `$.requests[2](id=3)` (the CSDL: contentBytes is Edm.Binary, base64) |
+| a JSON batch of 2 attachment POSTs | msgraph-sdk's `client.batch.post` (msgraph-core BatchRequestContent) | none | 201 each; one warning per item for the `depends_on` the SDK sends, since Graph reads `dependsOn` (https://learn.microsoft.com/en-us/graph/json-batching; msgraph-sdk-python-core PR #996) |
 | the same seed twice | httpx against two `graphtape simulate --seed 5 --failure-rate 0.4` | a seeded random share of 429/5xx | the same statuses in the same order (the issue's contract) |
 """
 
@@ -140,6 +141,28 @@ def _batch_body() -> dict[str, Any]:
     return {"requests": [item(1, ok), item(2, ok), item(3, "not base64 at all!"), item(4, ok), item(5, ok)]}
 
 
+async def _sdk_batch(base_url: str) -> dict[str, Any]:
+    from kiota_authentication_azure.azure_identity_authentication_provider import (
+        AzureIdentityAuthenticationProvider,
+    )
+    from msgraph import GraphRequestAdapter, GraphServiceClient
+    from msgraph.generated.models.file_attachment import FileAttachment
+    from msgraph_core.requests.batch_request_content import BatchRequestContent
+    from msgraph_core.requests.batch_request_item import BatchRequestItem
+
+    adapter = GraphRequestAdapter(AzureIdentityAuthenticationProvider(_Token()))  # type: ignore[arg-type]
+    adapter.base_url = base_url
+    client = GraphServiceClient(request_adapter=adapter)
+    attachments = client.users.by_user_id(BATCH_USER).messages.by_message_id("AAMkAGI2TG93AAD=").attachments
+    content = BatchRequestContent()
+    for n in (1, 2):
+        model = FileAttachment(odata_type="#microsoft.graph.fileAttachment", name=f"sdk-{n}.txt",
+                               content_type="text/plain", content_bytes=b"from the SDK\n")
+        content.add_request(str(n), BatchRequestItem(attachments.to_post_request_information(model), id=str(n)))
+    answer = await client.batch.post(batch_request_content=content)
+    return {"statuses": answer.get_response_status_codes()}
+
+
 def _batch(base: str) -> Answer:
     with httpx.Client(trust_env=False, timeout=60) as http:
         return _answer(http.post(f"{base}/v1.0/$batch", content=json.dumps(_batch_body()).encode(), headers={
@@ -164,7 +187,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
 
     def scenarios(base: str) -> dict[str, Any]:
         return {"sdk": asyncio.run(_sdk_attachments(f"{base}/v1.0")), "upload": _upload_with_resume(base),
-                "batch": _batch(base)}
+                "batch": _batch(base), "sdk_batch": asyncio.run(_sdk_batch(f"{base}/v1.0"))}
 
     with GraphtapeProcess("simulate", "--port", "0", "--faults", str(faults)) as sim:
         assert "faults:" in sim.stdout and "seed 11" in sim.stdout, sim.stdout
@@ -199,6 +222,7 @@ def test_msgraph_sdk_retries_through_throttling_and_the_replay_gives_the_same_ou
              .replace("%3D", "=")]
     assert [it.response.status_code for it in posts] == [201, 429, 201, 503, 201, 429, 201]
     assert [it.request.headers.get("retry-attempt") for it in posts] == [None, None, "1", None, "1", None, "1"]
+    assert "never sent again" not in runs.record.stdout  # nothing given up
     for it in posts:
         assert not [f for f in it.meta.findings if f.code.startswith("retry-")], it.meta.findings
     throttled = json.loads(posts[1].response.body)["error"]
@@ -223,7 +247,7 @@ def test_a_batch_with_one_invalid_attachment_has_exactly_one_finding_naming_its_
     assert statuses == {"1": 201, "2": 201, "3": 400, "4": 201, "5": 201}
     assert replayed == recorded  # byte-identical
     batch = [it for it in load_cassette(runs.cassette).interactions if it.request.uri.endswith("/$batch")]
-    assert len(batch) == 1 and batch[0].meta.route == "batch"
+    assert len(batch) == 2 and batch[0].meta.route == "batch"
     findings = [f for f in batch[0].meta.findings if f.severity.value != "info"]
     assert len(findings) == 1, findings
     assert findings[0].path.startswith("$.requests[2](id=3).body.contentBytes"), findings[0]
@@ -300,3 +324,11 @@ def test_replay_can_hold_each_answer_for_its_recorded_latency(tmp_path: Path) ->
             assert http.post(f"{rep.url}{path}", json=body, headers=auth).status_code == 201
             held = time.monotonic() - started
     assert held >= interaction.meta.latency
+
+
+def test_msgraph_sdks_batch_is_recorded_with_its_depends_on_flagged_and_replayed(runs: Runs) -> None:
+    assert runs.recorded["sdk_batch"] == runs.replayed["sdk_batch"] == {"statuses": {"1": 201, "2": 201}}
+    batch = [it for it in load_cassette(runs.cassette).interactions if it.request.uri.endswith("/$batch")][-1]
+    findings = [(f.code, f.path) for f in batch.meta.findings if f.severity.value != "info"]
+    assert findings == [("batch-unknown-property", "$.requests[0](id=1).depends_on"),
+                        ("batch-unknown-property", "$.requests[1](id=2).depends_on")]
