@@ -68,7 +68,7 @@ class Replayer:
             if session is not self._templates_session:
                 self._templates, self._templates_session = ResponseTemplates(), session
             flow.response = self._templates.response_for(answer.response, flow)
-            flow.metadata["graphtape"] = {"replayed": True}
+            flow.metadata["graphtape"] = {"replayed": True, "latency": answer.meta.latency}
             return
         if session.plan.record:
             # new_episodes: the request goes upstream; the recorder keeps it if in scope.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphtape.addons.proxy.alerts import Alerts
+from graphtape.addons.proxy.latency import ReplayLatency
 from graphtape.addons.proxy.offline_guard import OfflineGuard
 from graphtape.addons.proxy.prefer_http2 import PreferHttp2
 from graphtape.addons.proxy.recorder import Recorder
@@ -31,6 +32,7 @@ class GraphtapeStack:
         self.tape = Tape()
         self.offline_guard = OfflineGuard(self.tape, offline_without_cassette)
         self.replayer = Replayer(self.tape)
+        self.replay_latency = ReplayLatency()  # right after the replayer: holds its answers when asked to
         self.recorder = Recorder(self.tape)
         self.alerts = Alerts(self.tape)
         self.simulator = Simulator(simulation)
@@ -40,7 +42,8 @@ class GraphtapeStack:
 
     @property
     def addons(self) -> list[Any]:
-        return [self.tape, self.offline_guard, self.replayer, self.recorder, self.alerts, self.simulator,
+        return [self.tape, self.offline_guard, self.replayer, self.replay_latency, self.recorder, self.alerts,
+                self.simulator,
                 self.prefer_http2, self.upload_routing]
 
 
