@@ -86,8 +86,7 @@ class TapeSession:
         else:
             self.recovery = self._recover_if_abandoned()
             if not self.path.exists():
-                raise CassetteNotFoundError(f"{self.path}: cassette not found; record it first (a record mode "
-                                            "other than none creates it)")
+                raise CassetteNotFoundError(f"{self.path}: cassette not found, and record mode none only replays")
             existing = load_cassette(self.path).interactions
         for interaction in existing:
             self.index.add(interaction)

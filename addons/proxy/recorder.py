@@ -25,9 +25,9 @@ from graphtape.addons.proxy.alerts import FINDINGS_METADATA_KEY
 from graphtape.addons.proxy.flow_convert import (
     RECORD_FAILURE_STATUS,
     graph_error,
-    request_from_flow,
     response_from_flow,
 )
+from graphtape.addons.proxy.graph_uri import meant_request
 from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
@@ -74,7 +74,7 @@ class Recorder:
         # Validate what will be recorded (secrets already replaced): a finding quotes what it
         # saw, and findings land in the cassette and the log. Addons that rewrite where a
         # request goes (upload-URL routing) do so in requestheaders, before this hook.
-        request = session.redact(request_from_flow(flow))
+        request = session.redact(meant_request(flow, ctx.options.graphtape_graph_url))
         link: UploadLink | None = None
         if chunk is not None:
             body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"), "request")

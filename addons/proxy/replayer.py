@@ -17,8 +17,8 @@ from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
 from graphtape.addons.proxy.flow_convert import (
     MISS_STATUS,
     graph_error,
-    request_from_flow,
 )
+from graphtape.addons.proxy.graph_uri import meant_request
 from graphtape.addons.proxy.response_templates import ResponseTemplates
 from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.session import Miss, TapeSession
@@ -40,7 +40,7 @@ class Replayer:
             return
         if not session.plan.replay:
             return  # recording everything (all/rewrite, or once on a new cassette)
-        request = session.redact(request_from_flow(flow))
+        request = session.redact(meant_request(flow, ctx.options.graphtape_graph_url))
         answer = session.lookup(request)
         if answer is not None:
             if session is not self._templates_session:

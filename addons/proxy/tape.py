@@ -15,7 +15,8 @@ from typing import Any
 from mitmproxy import ctx, exceptions
 
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
-from graphtape.cassettes.errors import GraphtapeError
+from graphtape.cassettes.config_file import DEFAULT_GRAPH_URL, SCOPES, graph_origin
+from graphtape.cassettes.errors import ConfigError, GraphtapeError
 from graphtape.cassettes.matching import Exhausted, MatchConfig
 from graphtape.cassettes.paths import resolve_cassette_path
 from graphtape.cassettes.record_modes import RecordMode
@@ -26,7 +27,6 @@ __all__ = ["SCOPES", "Tape"]
 
 logger = logging.getLogger("graphtape")
 
-SCOPES = ("attachments", "all")
 _SESSION_OPTIONS = {
     "graphtape_cassette", "graphtape_record_mode", "graphtape_exhausted", "graphtape_match_headers",
     "graphtape_ignore_query", "graphtape_ignore_body", "graphtape_redact_headers", "graphtape_redact_query",
@@ -48,6 +48,9 @@ class Tape:
                           "cannot escape it.")
         loader.add_option("graphtape_record_mode", str, RecordMode.ONCE.value,
                           "none | once | new_episodes | all | rewrite.")
+        loader.add_option("graphtape_graph_url", str, DEFAULT_GRAPH_URL,
+                          "In reverse mode, the origin cassettes record requests under (the URI the client "
+                          "meant), whatever upstream answered.")
         loader.add_option("graphtape_scope", str, "attachments",
                           "attachments: record only attachment-creating calls; all: every call to the upstream.")
         loader.add_option("graphtape_strict", bool, False,
@@ -74,6 +77,11 @@ class Tape:
             _choice(opts.graphtape_record_mode, [m.value for m in RecordMode], "graphtape_record_mode")
         if "graphtape_scope" in updated:
             _choice(opts.graphtape_scope, SCOPES, "graphtape_scope")
+        if "graphtape_graph_url" in updated:
+            try:
+                graph_origin(opts.graphtape_graph_url, "graphtape_graph_url")
+            except ConfigError as exc:
+                raise exceptions.OptionsError(str(exc)) from None
         if "graphtape_blob_threshold" in updated and opts.graphtape_blob_threshold < 0:
             raise exceptions.OptionsError("graphtape_blob_threshold: must be 0 (inline) or a number of bytes")
         if "graphtape_exhausted" in updated:
