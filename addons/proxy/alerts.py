@@ -66,7 +66,11 @@ class Alerts:
         loader.add_option("graphtape_alert_timeout", int, 5, "Seconds to wait for the webhook per attempt.")
 
     def configure(self, updated: set[str]) -> None:
-        if not updated & _ALERT_OPTIONS:
+        with self.tape.option_errors():
+            self._configure(updated)
+
+    def _configure(self, updated: set[str]) -> None:
+        if not updated & _ALERT_OPTIONS or self.tape.refusal is not None:
             return
         opts = ctx.options
         try:

@@ -8,6 +8,7 @@ from graphtape.addons.proxy.alerts import Alerts
 from graphtape.addons.proxy.prefer_http2 import PreferHttp2
 from graphtape.addons.proxy.recorder import Recorder
 from graphtape.addons.proxy.replayer import Replayer
+from graphtape.addons.proxy.script_mode import ScriptGuard, StopSummary
 from graphtape.addons.proxy.simulator import Simulator
 from graphtape.addons.proxy.tape import Tape
 from graphtape.addons.proxy.upload_routing import UploadUrlRouting
@@ -24,21 +25,31 @@ class GraphtapeStack:
     the answer; Alerts turns the recorder's findings into grouped alerts.
     """
 
-    def __init__(self, simulation: GraphSimulation | None = None) -> None:
+    def __init__(self, simulation: GraphSimulation | None = None, script: bool = False) -> None:
         self.tape = Tape()
+        self.alerts = Alerts(self.tape)
+        # In a stock mitmproxy: the project configuration, misspelt options and the stop summary.
+        self.script: tuple[ScriptGuard, StopSummary] | None = None
         self.replayer = Replayer(self.tape)
         self.recorder = Recorder(self.tape)
-        self.alerts = Alerts(self.tape)
         self.simulator = Simulator(simulation)
         self.prefer_http2 = PreferHttp2()  # lazy connections would otherwise keep tunnelled clients on HTTP/1.1
         # Last, so it rewrites an uploadUrl after the recorder kept the upstream's.
         self.upload_routing = UploadUrlRouting(self.tape)
+        if script:
+            self.script = (ScriptGuard(self.tape, self._core()), StopSummary(self.tape, self.alerts))
 
-    @property
-    def addons(self) -> list[Any]:
+    def _core(self) -> list[Any]:
         return [self.tape, self.replayer, self.recorder, self.alerts, self.simulator, self.prefer_http2,
                 self.upload_routing]
 
+    @property
+    def addons(self) -> list[Any]:
+        core = self._core()
+        return [self.script[0], *core, self.script[1]] if self.script else core
 
-def build_stack(simulation: GraphSimulation | None = None) -> GraphtapeStack:
-    return GraphtapeStack(simulation)
+
+def build_stack(simulation: GraphSimulation | None = None, script: bool = False) -> GraphtapeStack:
+    """The addons; ``script=True`` for a stock mitmproxy (``mitmdump -s``), where graphtape's
+    commands are not there to read the configuration file, check options and print the summary."""
+    return GraphtapeStack(simulation, script)
