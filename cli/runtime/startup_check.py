@@ -50,7 +50,7 @@ def explain_startup_error(message: str) -> str:
 
 class _Collector(log.MitmLogHandler):
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__(logging.ERROR)  # type: ignore[no-untyped-call]  # mitmproxy leaves it unannotated
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
