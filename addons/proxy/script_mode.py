@@ -87,7 +87,8 @@ class ScriptGuard:
                 scratch.options.set(*specs)
             except exceptions.OptionsError as exc:
                 del deferred[name]
-                self.problem = self.problem or f"{name}: {exc}"
+                text = str(exc).replace(f"Failed to parse option {name}: ", "")  # mitmproxy 12 adds it
+                self.problem = self.problem or f"{name}: {text}"
 
     def configure(self, updated: set[str]) -> None:
         if self.checked:
