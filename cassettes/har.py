@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from graphtape.cassettes.encoding import decode_body
 from graphtape.cassettes.errors import BodyDecodeError, CaptureFormatError
-from graphtape.cassettes.model import Cassette, Headers, Interaction, Request, Response
+from graphtape.cassettes.model import Cassette, Headers, Interaction, InteractionMeta, Request, Response
 
 __all__ = ["Exchange", "cassette_to_har", "exchanges_from_har", "read_har"]
 
@@ -36,6 +36,9 @@ class Exchange:
     request: Request
     response: Response
     started: str | None = None  # ISO 8601 (UTC) when the request was sent
+    # graphtape's own data for this exchange, when the capture carries it (a flow file graphtape
+    # exported) and it still describes the exchange: import keeps it instead of validating afresh.
+    meta: InteractionMeta | None = None
 
 
 # ---------------------------------------------------------------- export

@@ -13,7 +13,8 @@ __all__ = ["HttpMessage", "parse_http_document"]
 
 _FENCE = re.compile(r"^```\s*http\s*$(.*?)^```\s*$", re.MULTILINE | re.DOTALL | re.IGNORECASE)
 _REQUEST_LINE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)(?:\s+HTTP/[\d.]+)?\s*$", re.I)
-_STATUS_LINE = re.compile(r"^HTTP/[\d.]+\s+(\d{3})(?:\s+(.*))?$", re.I)
+# Graph's pages also write status lines without the version ("HTTP 201 Created").
+_STATUS_LINE = re.compile(r"^HTTP(?:/[\d.]+)?\s+(\d{3})(?:\s+(.*))?$", re.I)
 _HEADER = re.compile(r"^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$")
 
 

@@ -22,9 +22,10 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, BinaryIO, Union
 
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD, BlobStore
 from graphtape.cassettes.errors import (
@@ -41,7 +42,7 @@ from graphtape.cassettes.serialization import (
 )
 
 __all__ = ["CassetteLock", "CassetteWriter", "RecoveryReport", "journal_path", "lock_path", "recover_journal",
-           "save_cassette", "write_atomic"]
+           "save_cassette", "write_atomic", "write_atomic_stream"]
 
 JOURNAL_VERSION = 1
 
@@ -69,12 +70,21 @@ def _fsync_dir(folder: Path) -> None:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half."""
+    def write(fh: BinaryIO) -> None:
+        fh.write(data)
+
+    write_atomic_stream(path, write)
+
+
+def write_atomic_stream(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """As :func:`write_atomic`, for output written piece by piece: ``write`` gets the open temporary
+    file, so a big file is never held in memory twice."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -15,9 +15,11 @@ from graphtape.cli.commands.import_export import export, import_capture
 from graphtape.cli.commands.project_config import CONFIGURED_COMMANDS, command_defaults
 from graphtape.cli.commands.record import record
 from graphtape.cli.commands.replay import replay
+from graphtape.cli.commands.schema import schema
 from graphtape.cli.commands.simulate import simulate
 from graphtape.cli.commands.validate import validate
 from graphtape.cli.commands.verify import verify
+from graphtape.cli.commands.view import view
 from graphtape.cli.exit_codes import exit_code_for, is_user_facing
 
 __all__ = ["main"]
@@ -60,5 +62,6 @@ def main(ctx: click.Context) -> None:
         ctx.obj = config
 
 
-for _command in (simulate, record, replay, validate, drift, verify, demo, addon_path, import_capture, export):
+for _command in (simulate, record, replay, validate, drift, verify, schema, demo, addon_path, import_capture, export,
+                 view):
     main.add_command(_command)

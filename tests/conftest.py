@@ -68,6 +68,20 @@ def record_from_simulator(tmp_path_factory: pytest.TempPathFactory) -> RecordFro
     return record
 
 
+@pytest.fixture(scope="session")
+def conversation_cassette(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """graph_traffic.STEPS recorded through real ``graphtape simulate`` and ``graphtape record`` processes."""
+    from graph_traffic import STEPS, send_conversation
+
+    cassette = tmp_path_factory.mktemp("conversation") / "conversation.yaml"
+    with GraphtapeProcess("simulate", "--port", "0") as sim:
+        with GraphtapeProcess("record", "--cassette", str(cassette), "--upstream", sim.url, "--port", "0") as rec:
+            answers = send_conversation(rec.url)
+    assert rec.returncode == 0, rec.stdout + rec.stderr
+    assert [a.status_code for a in answers] == [s.status for s in STEPS]
+    return cassette
+
+
 class WebhookReceiver:
     """A loopback HTTP server that keeps every JSON body POSTed to it."""
 

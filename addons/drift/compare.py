@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from graphtape.addons.drift.config import DriftConfig, DriftKind
-from graphtape.addons.graph.models import ENUM_VALUES, normalise_odata_type, type_info
+from graphtape.addons.graph.models import enum_values, normalise_odata_type, type_info
 from graphtape.addons.graph.routes import RouteMatch, match_route
 from graphtape.addons.graph.validation import parse_json_body, validate_response
 from graphtape.cassettes.encoding import decode_body
@@ -50,6 +50,8 @@ KIND_OF_FINDING: dict[str, DriftKind] = {
     "unknown-odata-type": DriftKind.ODATA_TYPE_CHANGE,
     "abstract-odata-type": DriftKind.ODATA_TYPE_CHANGE,
     "odata-type-not-allowed-on-route": DriftKind.ODATA_TYPE_CHANGE,
+    "odata-type-not-assignable": DriftKind.ODATA_TYPE_CHANGE,
+    "odata-type-case": DriftKind.ODATA_TYPE_CHANGE,
 }
 
 NO_SUBTYPE = "(no @odata.type)"
@@ -75,11 +77,12 @@ def _child(path: str, key: str) -> str:
 
 
 def _walk(value: object, path: str, shape: dict[str, set[str]], enums: dict[str, set[str]]) -> None:
+    enum_names = enum_values()  # every property the metadata types with an enum
     shape.setdefault(path, set()).add(_json_type(value))
     if isinstance(value, dict):
         for key, child in value.items():
             child_path = _child(path, str(key))
-            if str(key) in ENUM_VALUES and isinstance(child, str):
+            if str(key) in enum_names and isinstance(child, str):
                 enums.setdefault(child_path, set()).add(child)
             _walk(child, child_path, shape, enums)
     elif isinstance(value, list):
@@ -235,8 +238,9 @@ def schema_drift(sample: ResponseSample, config: DriftConfig) -> list[Finding]:
         if info is not None and "$" in sample.shape:
             for prop in info.properties:
                 path = _child("$", prop)
-                # Navigation properties (item) come back only when expanded.
-                if prop not in ("@odata.type", "item") and path not in sample.shape:
+                described = info.property_info(prop)
+                # Navigation properties (item, attachments) come back only when expanded.
+                if described is not None and not described.navigation and path not in sample.shape:
                     out.add(DriftKind.MISSING_PROPERTY, path, f"{prop} (documented on {info.short_name})",
                             "absent", f"a documented property of {info.short_name} is missing")
     return out.findings
@@ -294,7 +298,7 @@ def compare_samples(baseline: list[ResponseSample], candidate: list[ResponseSamp
             if before_types and after_types and not after_types <= before_types:
                 out.add(DriftKind.TYPE_CHANGE, path, _listed(before_types), _listed(after_types), "type changed")
         for path, values in sorted(after_enums.items()):
-            documented = set(ENUM_VALUES.get(path.rsplit(".", 1)[-1], ()))
+            documented = set(enum_values().get(path.rsplit(".", 1)[-1], ()))
             new_values = values - before_enums.get(path, set()) - documented
             if new_values:
                 out.add(DriftKind.ENUM_VALUE, path, _listed(before_enums.get(path, set()) | documented),

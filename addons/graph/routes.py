@@ -1,61 +1,123 @@
-"""The Microsoft Graph routes that create attachments, and a fast matcher for them.
+"""The Microsoft Graph routes that create attachments, or carry them inline, and a matcher for them.
 
-Every route is written once, in its ``/users/{user-id}`` form; the matcher accepts
-``/me`` wherever ``/users/{user-id}`` appears, because Graph treats the two alike.
-Routes are compiled into a segment trie at import time, so matching a request path
-costs one dictionary lookup per path segment, whatever the number of routes.
+Every route comes from graphtape's Graph metadata (generated from Microsoft's CSDL, see
+``graphtape.addons.graph.metadata``): the POSTs to an attachments collection, the
+``createUploadSession`` actions bound to one, and the calls whose JSON body may hold
+attachments (``sendMail``, ``reply``, ``forward``, ``createReply``..., and POSTs that create a
+message, an event or a post with an ``attachments`` array). Nothing here is written by hand
+but the naming scheme below and the names older cassettes used.
+
+**Operations.** :class:`Operation` ``CREATE`` and ``CREATE_UPLOAD_SESSION`` are attachments
+collections (:func:`match_path` returns only those, so a dispatcher on them never sees an
+inline route); ``INLINE_ACTION`` and ``INLINE_CREATE`` carry attachments inside another body
+(:func:`match_inline`); :func:`match_route` returns either kind for a POST.
+
+**Route names** (stored as ``meta.route`` in cassettes) are derived from the route's shortest
+URL: its fixed segments below the root, lower-cased and joined by ``-``, keys and optional
+type casts left out, ``/me`` written as ``users``. ``/users/{user-id}/messages/{message-id}/attachments``
+is ``users-messages-attachments``; its ``createUploadSession`` is
+``users-messages-attachments-createuploadsession``; ``/users/{user-id}/sendMail`` is
+``users-sendmail``. A name is unique within an API version; a route whose pattern differs
+between versions (beta allows nested event instances) keeps one name for both.
+:data:`LEGACY_ROUTE_NAMES` maps the names graphtape used before (``user-message``...) to
+these, and :func:`route_by_name` reads either.
+
+Paths match in both key forms (``/messages/AAMk%3D`` and ``/messages('AAMk=')``), segment
+names case-insensitively, ``/me`` wherever ``/users/{user-id}`` is allowed (``via_me`` tells
+which was sent), and only on the API versions whose metadata has the route.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 from urllib.parse import unquote
 
+from graphtape.addons.graph.metadata import (
+    AttachmentLocation,
+    GraphSchema,
+    InlineCarrier,
+    RoutePattern,
+    load_schema,
+)
+from graphtape.addons.graph.metadata.segments import (
+    ActionSegment,
+    CastSegment,
+    KeySegment,
+    LiteralSegment,
+    PathToken,
+    RepeatSegment,
+    Segment,
+    match_trace,
+    prefix_length,
+    split_path,
+)
 from graphtape.cassettes.errors import GraphSchemaError
 
 __all__ = [
     "API_VERSIONS",
-    "ROUTES",
-    "ROUTES_BY_NAME",
+    "LEGACY_ROUTE_NAMES",
     "Operation",
     "Route",
     "RouteMatch",
+    "all_routes",
     "is_attachment_route",
     "match_attachment_item",
+    "match_inline",
     "match_path",
     "match_route",
+    "route_by_name",
+    "route_name",
     "route_segments",
+    "routes_for",
     "split_api_version",
     "unmatched_segment",
 ]
 
 API_VERSIONS: frozenset[str] = frozenset({"v1.0", "beta"})
-_BOTH = API_VERSIONS
-_BETA = frozenset({"beta"})
+_VERSION_ORDER = ("v1.0", "beta")
 
 
 class Operation(str, enum.Enum):
-    CREATE = "create"
-    CREATE_UPLOAD_SESSION = "createUploadSession"
+    """What a POST to a route does."""
+
+    CREATE = "create"  # POST an attachment to an attachments collection
+    CREATE_UPLOAD_SESSION = "createUploadSession"  # the collection's bound createUploadSession
+    INLINE_ACTION = "inlineAction"  # an action whose parameters may hold attachments (sendMail, reply...)
+    INLINE_CREATE = "inlineCreate"  # a POST creating an entity that may hold attachments (a message...)
+
+    @property
+    def is_inline(self) -> bool:
+        """True for the routes that carry attachments inside another body."""
+        return self in (Operation.INLINE_ACTION, Operation.INLINE_CREATE)
+
+
+_COLLECTION_OPERATIONS = frozenset({Operation.CREATE, Operation.CREATE_UPLOAD_SESSION})
 
 
 @dataclass(frozen=True)
 class Route:
-    """One documented attachment-creating POST route."""
+    """One route: a URL pattern (``/users`` form) and what a POST to it does."""
 
     name: str
     template: str
-    container: str  # "message" | "event" | "post" | "outlookTask" | "todoTask"
-    base_type: str  # "attachment" | "attachmentBase"
+    container: str  # the type owning the attachments: message, event, post, todoTask, outlookTask
+    base_type: str  # the attachments' declared type: attachment | attachmentBase
     operation: Operation
     versions: frozenset[str]
-    deprecated: bool = False
-    from_seed: bool = False
-
-    @property
-    def placeholders(self) -> tuple[str, ...]:
-        return tuple(s[1:-1] for s in self.template.strip("/").split("/") if s.startswith("{"))
+    deprecated: bool
+    placeholders: tuple[str, ...]  # the ids of the shortest URL, in order: ("user-id", "message-id")
+    segments: tuple[Segment, ...] = field(repr=False, compare=False)
+    deprecation: str = ""  # what the metadata says is deprecated on the way, and since when
+    # Inline routes only: the action (qualified) and the entity type it is bound to, or the
+    # entity type a POST creates; where the attachments sit in the body (CSDL spelling).
+    action: str | None = None
+    binding: str | None = None
+    body_type: str | None = None
+    attachment_paths: tuple[AttachmentLocation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,199 +129,323 @@ class RouteMatch:
     path: str
     params: dict[str, str] = field(hash=False)
     via_me: bool
+    # (entity type, decoded id) in path order, /me's user left out.
+    keys: tuple[tuple[str, str], ...] = ()
+    # The path as (canonical segment name, decoded id or None) pairs: see route_segments.
+    steps: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def parent_id(self) -> str | None:
+        """The id of the entity that owns the attachments (the last id in the path)."""
+        return self.keys[-1][1] if self.keys else None
 
 
-def _route(
-    name: str,
-    template: str,
-    container: str,
-    *,
-    operation: Operation = Operation.CREATE,
-    versions: frozenset[str] = _BOTH,
-    deprecated: bool = False,
-    from_seed: bool = False,
-) -> Route:
-    base_type = "attachmentBase" if container == "todoTask" else "attachment"
-    return Route(name, template, container, base_type, operation, versions, deprecated, from_seed)
+# --- building the table from the metadata ---------------------------------------------
 
 
-_U = "/users/{user-id}"
-_UPLOAD = Operation.CREATE_UPLOAD_SESSION
-
-ROUTES: tuple[Route, ...] = (
-    # The seed page's four routes.
-    _route("user-message", f"{_U}/messages/{{message-id}}/attachments", "message", from_seed=True),
-    _route(
-        "user-message-event",
-        f"{_U}/messages/{{message-id}}/event/attachments",
-        "event",
-        from_seed=True,
-    ),
-    _route(
-        "group-post",
-        "/groups/{group-id}/conversations/{conversation-id}/threads/{thread-id}"
-        "/posts/{post-id}/attachments",
-        "post",
-        from_seed=True,
-    ),
-    # Beta-only in reality (Outlook tasks stopped in 2022); the seed lists it without a
-    # version, so it is accepted on both and flagged deprecated.
-    _route(
-        "outlook-taskgroup-task",
-        f"{_U}/outlook/taskGroups/{{task-group-id}}/taskFolders/{{task-folder-id}}"
-        "/tasks/{task-id}/attachments",
-        "outlookTask",
-        deprecated=True,
-        from_seed=True,
-    ),
-    # Messages inside folders. The nested form matches two or more childFolders levels;
-    # levels after the second are named child-folder-id-3, child-folder-id-4, ...
-    _route(
-        "mailfolder-message",
-        f"{_U}/mailFolders/{{mail-folder-id}}/messages/{{message-id}}/attachments",
-        "message",
-    ),
-    _route(
-        "mailfolder-childfolder-message",
-        f"{_U}/mailFolders/{{mail-folder-id}}/childFolders/{{child-folder-id}}"
-        "/messages/{message-id}/attachments",
-        "message",
-    ),
-    _route(
-        "mailfolder-nested-childfolder-message",
-        f"{_U}/mailFolders/{{mail-folder-id}}/childFolders/{{child-folder-id}}"
-        "/childFolders/{child-folder-id-2}/messages/{message-id}/attachments",
-        "message",
-    ),
-    # Events.
-    _route("user-event", f"{_U}/events/{{event-id}}/attachments", "event"),
-    _route("user-calendar-event", f"{_U}/calendar/events/{{event-id}}/attachments", "event"),
-    _route(
-        "user-calendars-event",
-        f"{_U}/calendars/{{calendar-id}}/events/{{event-id}}/attachments",
-        "event",
-    ),
-    _route(
-        "user-calendargroup-calendar-event",
-        f"{_U}/calendarGroups/{{calendar-group-id}}/calendars/{{calendar-id}}"
-        "/events/{event-id}/attachments",
-        "event",
-    ),
-    _route("group-event", "/groups/{group-id}/events/{event-id}/attachments", "event"),
-    _route(
-        "group-calendar-event",
-        "/groups/{group-id}/calendar/events/{event-id}/attachments",
-        "event",
-    ),
-    # Group posts reached through a thread without the conversation (published docs).
-    _route(
-        "group-thread-post",
-        "/groups/{group-id}/threads/{thread-id}/posts/{post-id}/attachments",
-        "post",
-    ),
-    # To Do.
-    _route(
-        "todo-task",
-        f"{_U}/todo/lists/{{todo-task-list-id}}/tasks/{{todo-task-id}}/attachments",
-        "todoTask",
-    ),
-    # Deprecated Outlook tasks, beta only.
-    _route(
-        "outlook-task",
-        f"{_U}/outlook/tasks/{{task-id}}/attachments",
-        "outlookTask",
-        versions=_BETA,
-        deprecated=True,
-    ),
-    # Upload sessions for files of 3 to 150 MB.
-    _route(
-        "user-message-upload-session",
-        f"{_U}/messages/{{message-id}}/attachments/createUploadSession",
-        "message",
-        operation=_UPLOAD,
-    ),
-    _route(
-        "user-event-upload-session",
-        f"{_U}/events/{{event-id}}/attachments/createUploadSession",
-        "event",
-        operation=_UPLOAD,
-    ),
-    _route(
-        "todo-task-upload-session",
-        f"{_U}/todo/lists/{{todo-task-list-id}}/tasks/{{todo-task-id}}"
-        "/attachments/createUploadSession",
-        "todoTask",
-        operation=_UPLOAD,
-    ),
-)
-
-ROUTES_BY_NAME: dict[str, Route] = {r.name: r for r in ROUTES}
-
-# Routes whose tail repeats: (route name, the literal that loops back to itself).
-_REPEATING_SEGMENTS: dict[str, str] = {"mailfolder-nested-childfolder-message": "childFolders"}
+def route_name(segments: Iterable[Segment]) -> str:
+    """The route's name: its fixed segments, lower-cased and joined by '-' (see the module doc)."""
+    words: list[str] = []
+    for segment in segments:
+        if isinstance(segment, LiteralSegment):
+            words.append("users" if segment.name == "me" else segment.name.lower())
+        elif isinstance(segment, ActionSegment):
+            words.append(segment.short_name.lower())
+    return "-".join(words)
 
 
-class _Node:
-    """One trie node: literal children by lower-cased name, or one placeholder child."""
-
-    __slots__ = ("literals", "placeholder", "placeholder_name", "route", "versions")
-
-    def __init__(self) -> None:
-        self.literals: dict[str, _Node] = {}
-        self.placeholder: _Node | None = None
-        self.placeholder_name = ""
-        self.route: Route | None = None
-        # The API versions of every route at or below this node, so a beta-only
-        # branch stops matching early on v1.0 (as Graph does).
-        self.versions: set[str] = set()
+def _short(qualified: str) -> str:
+    return qualified.rsplit(".", 1)[-1]
 
 
-def _build_trie(routes: tuple[Route, ...]) -> _Node:
-    root = _Node()
-    user_node = _Node()  # shared by /users/{user-id} and /me
-    root.literals["users"] = _Node()
-    root.literals["users"].placeholder = user_node
-    root.literals["users"].placeholder_name = "user-id"
-    root.literals["me"] = user_node
-    for route in routes:
-        segments = route.template.strip("/").split("/")
-        if segments[:2] == ["users", "{user-id}"]:
-            node, segments = user_node, segments[2:]
-            for n in (root, root.literals["users"], user_node):
-                n.versions |= route.versions
-            root.literals["me"].versions |= route.versions
+def _placeholders(segments: Iterable[Segment]) -> tuple[str, ...]:
+    names: list[str] = []
+    for segment in segments:
+        if isinstance(segment, KeySegment):
+            names.append(_numbered(f"{_short(segment.entity_type)}-id", names))
+    return tuple(names)
+
+
+def _numbered(name: str, taken: Sequence[str]) -> str:
+    """``name``, or ``name-2``, ``name-3``... for a level that repeats (nested folders)."""
+    if name not in taken:
+        return name
+    level = 2
+    while f"{name}-{level}" in taken:
+        level += 1
+    return f"{name}-{level}"
+
+
+def _users_form(segments: tuple[Segment, ...], template: str) -> tuple[tuple[Segment, ...], str]:
+    """A ``/me`` pattern in its ``/users/{user-id}`` form (the two are matched as one route)."""
+    first = segments[0] if segments else None
+    if isinstance(first, LiteralSegment) and first.name == "me":
+        return (LiteralSegment("users"), KeySegment("microsoft.graph.user"), *segments[1:]), (
+            "/users/{user-id}" + template.removeprefix("/me")
+        )
+    return segments, template
+
+
+def _deprecation(schema: GraphSchema, targets: tuple[str, ...]) -> str:
+    """What the metadata marks deprecated on the way: "outlookUser/tasks since 2021-02-20, removed 2023-02-20"."""
+    notes: list[str] = []
+    for target in targets:
+        info = schema.deprecations.get(target)
+        what = target.removeprefix("microsoft.graph.")
+        since = f" since {info.date}" if info is not None and info.date else ""
+        removal = f", removed {info.removal_date}" if info is not None and info.removal_date else ""
+        notes.append(f"{what}{since}{removal}")
+    return "; ".join(notes)
+
+
+@dataclass
+class _Draft:
+    """A route being merged across API versions (same template, same operation)."""
+
+    route: Route
+    versions: set[str]
+
+
+def _from_pattern(schema: GraphSchema, pattern: RoutePattern) -> Route:
+    segments, template = _users_form(pattern.segments, pattern.template)
+    operation = Operation(pattern.operation.value)
+    shortest = _shortest(segments)
+    return Route(
+        name=route_name(shortest),
+        template=template,
+        container=_short(pattern.parent_type),
+        base_type=_short(pattern.element_type),
+        operation=operation,
+        versions=frozenset(),
+        deprecated=pattern.is_deprecated,
+        placeholders=_placeholders(shortest),
+        segments=segments,
+        deprecation=_deprecation(schema, pattern.deprecated),
+    )
+
+
+def _from_carrier(schema: GraphSchema, carrier: InlineCarrier) -> Route:
+    segments, template = _users_form(carrier.segments, carrier.template)
+    shortest = _shortest(segments)
+    first = carrier.attachments[0] if carrier.attachments else None
+    return Route(
+        name=route_name(shortest),
+        template=template,
+        container=_short(first.parent_type) if first else "",
+        base_type=_short(first.element_type) if first else "",
+        operation=Operation.INLINE_ACTION if carrier.kind == "action" else Operation.INLINE_CREATE,
+        versions=frozenset(),
+        deprecated=bool(carrier.deprecated),
+        placeholders=_placeholders(shortest),
+        segments=segments,
+        deprecation=_deprecation(schema, carrier.deprecated),
+        action=carrier.action,
+        binding=carrier.binding,
+        body_type=carrier.body_type,
+        attachment_paths=carrier.attachments,
+    )
+
+
+def _shortest(segments: Iterable[Segment]) -> tuple[Segment, ...]:
+    """The segments of the shortest URL: no repetitions, no optional casts."""
+    return tuple(
+        s for s in segments if not isinstance(s, RepeatSegment) and not (isinstance(s, CastSegment) and s.optional)
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A route without repetitions or optional casts, read in one pass: per segment, the
+    spellings a literal or action may have (lower case; None for a key), the parameter name
+    of a key, and the step name of a literal or action."""
+
+    spellings: tuple[frozenset[str] | None, ...]
+    names: tuple[str | None, ...]
+    entity_types: tuple[str | None, ...]
+    steps: tuple[str | None, ...]
+
+
+def _plan(route: Route) -> _Plan | None:
+    spellings: list[frozenset[str] | None] = []
+    names: list[str | None] = []
+    entity_types: list[str | None] = []
+    steps: list[str | None] = []
+    taken: list[str] = []
+    for segment in route.segments:
+        if isinstance(segment, KeySegment):
+            name = _numbered(f"{_short(segment.entity_type)}-id", taken)
+            taken.append(name)
+            spellings.append(None)
+            names.append(name)
+            entity_types.append(segment.entity_type)
+            steps.append(None)
+            continue
+        if isinstance(segment, (LiteralSegment, ActionSegment)):
+            spellings.append(frozenset(_spellings(segment) or ()))
+            steps.append(segment.name if isinstance(segment, LiteralSegment) else segment.short_name)
+        elif isinstance(segment, CastSegment) and not segment.optional:
+            spellings.append(frozenset({segment.type.lower()}))
+            steps.append(None)
         else:
-            node = root
-            node.versions |= route.versions
-        loop_literal = _REPEATING_SEGMENTS.get(route.name)
-        loop_target: _Node | None = None
-        for segment in segments:
-            if segment.startswith("{"):
-                if node.literals:
-                    raise GraphSchemaError(f"route {route.name}: placeholder beside literals")
-                if node.placeholder is None:
-                    node.placeholder = _Node()
-                    node.placeholder_name = segment[1:-1]
-                node = node.placeholder
-            else:
-                if node.placeholder is not None:
-                    raise GraphSchemaError(f"route {route.name}: literal beside a placeholder")
-                node = node.literals.setdefault(segment.lower(), _Node())
-                if segment == loop_literal:
-                    loop_target = node
-            node.versions |= route.versions
-        if node.route is not None:
-            raise GraphSchemaError(f"routes {node.route.name} and {route.name} share a template")
-        node.route = route
-        if loop_literal is not None and loop_target is not None:
-            # After the last childFolders id, another childFolders level may follow.
-            after_id = loop_target.placeholder
-            assert after_id is not None
-            after_id.literals[loop_literal.lower()] = loop_target
-    return root
+            return None
+        names.append(None)
+        entity_types.append(None)
+    return _Plan(tuple(spellings), tuple(names), tuple(entity_types), tuple(steps))
 
 
-_TRIE = _build_trie(ROUTES)
+def _planned_match(plan: _Plan, route: Route, parsed: _Parsed, tokens: tuple[PathToken, ...],
+                   bare: str) -> RouteMatch | None:
+    """The match of a route without repetitions: one pass, ids and steps from the plan."""
+    if len(plan.spellings) != len(tokens):
+        return None
+    for spellings, token in zip(plan.spellings, tokens, strict=True):
+        if spellings is None:
+            if not token.text:
+                return None
+        elif token.is_key or token.text.lower() not in spellings:
+            return None
+    params: dict[str, str] = {}
+    keys: list[tuple[str, str]] = []
+    steps: list[tuple[str, str | None]] = []
+    for position, token in enumerate(tokens):
+        name = plan.names[position]
+        if name is None:
+            step = plan.steps[position]
+            if step is not None:
+                steps.append((step, None))
+            continue
+        me = parsed.via_me and position == 1
+        if not me:
+            params[name] = token.text
+            keys.append((plan.entity_types[position] or "", token.text))
+        if steps:
+            steps[-1] = (steps[-1][0], None if me else token.text)
+    return RouteMatch(route, parsed.version, bare, params, parsed.via_me, tuple(keys), tuple(steps))
+
+
+@dataclass(frozen=True)
+class _Table:
+    routes: tuple[Route, ...]
+    # version -> (lower-cased third token (after users/{id} or groups/{id}), last token) -> routes,
+    # each with its fixed-length plan when it has no repetition or optional cast
+    index: dict[str, dict[tuple[str, str], tuple[tuple[Route, _Plan | None], ...]]]
+    # version -> routes whose third segment is not a fixed name (checked for every path)
+    unindexed: dict[str, tuple[tuple[Route, _Plan | None], ...]]
+    # How the collections' actions may be spelled in a URL (lower case): never an attachment id.
+    collection_actions: frozenset[str]
+
+
+def _spellings(segment: Segment) -> set[str] | None:
+    """How a fixed segment may be written (lower case), or None for a key, cast or repeat."""
+    if isinstance(segment, LiteralSegment):
+        return {segment.name.lower()}
+    if isinstance(segment, ActionSegment):
+        return {segment.short_name.lower(), segment.name.lower()}
+    return None
+
+
+def _index_keys(route: Route) -> set[tuple[str, str]] | None:
+    """The (third token, last token) pairs a path of the route has, or None when not fixed."""
+    if len(route.segments) < 3:
+        return None
+    thirds, lasts = _spellings(route.segments[2]), _spellings(route.segments[-1])
+    if thirds is None or lasts is None:
+        return None
+    return {(third, last) for third in thirds for last in lasts}
+
+
+@functools.cache
+def _table() -> _Table:
+    drafts: dict[tuple[str, Operation], _Draft] = {}
+    for version in _VERSION_ORDER:
+        schema = load_schema(version)
+        built = [_from_pattern(schema, p) for p in schema.routes] + [
+            _from_carrier(schema, c) for c in schema.inline_carriers
+        ]
+        for route in built:
+            draft = drafts.setdefault((route.template, route.operation), _Draft(route, set()))
+            if draft.route.name != route.name:  # cannot happen: the name is a function of the template
+                raise GraphSchemaError(f"route {route.template} named {draft.route.name} and {route.name}")
+            draft.versions.add(version)
+    routes = tuple(replace(d.route, versions=frozenset(d.versions)) for d in drafts.values())
+    index: dict[str, dict[tuple[str, str], list[tuple[Route, _Plan | None]]]] = {v: {} for v in _VERSION_ORDER}
+    unindexed: dict[str, list[tuple[Route, _Plan | None]]] = {v: [] for v in _VERSION_ORDER}
+    names: dict[tuple[str, str], str] = {}
+    for route in routes:
+        keys = _index_keys(route)
+        entry = (route, _plan(route))
+        for version in route.versions:
+            clash = names.setdefault((version, route.name), route.template)
+            if clash != route.template:
+                raise GraphSchemaError(f"{version}: routes {clash} and {route.template} share the name {route.name}")
+            if keys is None:
+                unindexed[version].append(entry)
+            for key in keys or ():
+                index[version].setdefault(key, []).append(entry)
+    actions = {
+        spelling
+        for route in routes
+        for segment in route.segments
+        if isinstance(segment, ActionSegment) and route.operation in _COLLECTION_OPERATIONS
+        for spelling in (segment.short_name.lower(), segment.name.lower())
+    }
+    return _Table(
+        routes=routes,
+        collection_actions=frozenset(actions),
+        index={v: {k: tuple(rs) for k, rs in by_key.items()} for v, by_key in index.items()},
+        unindexed={v: tuple(rs) for v, rs in unindexed.items()},
+    )
+
+
+def all_routes() -> tuple[Route, ...]:
+    """Every route of every API version, collections first, in the metadata's order."""
+    return _table().routes
+
+
+def routes_for(api_version: str) -> tuple[Route, ...]:
+    """The routes of one API version ("v1.0" or "beta")."""
+    return tuple(r for r in all_routes() if api_version in r.versions)
+
+
+# Names graphtape's hand-written route table used before its routes were generated, as older
+# cassettes store them (meta.route), and the generated route each one was.
+LEGACY_ROUTE_NAMES: dict[str, str] = {
+    "user-message": "users-messages-attachments",
+    "user-message-event": "users-messages-event-attachments",
+    "group-post": "groups-conversations-threads-posts-attachments",
+    "outlook-taskgroup-task": "users-outlook-taskgroups-taskfolders-tasks-attachments",
+    "mailfolder-message": "users-mailfolders-messages-attachments",
+    "mailfolder-childfolder-message": "users-mailfolders-messages-attachments",
+    "mailfolder-nested-childfolder-message": "users-mailfolders-messages-attachments",
+    "user-event": "users-events-attachments",
+    "user-calendar-event": "users-calendar-events-attachments",
+    "user-calendars-event": "users-calendars-events-attachments",
+    "user-calendargroup-calendar-event": "users-calendargroups-calendars-events-attachments",
+    "group-event": "groups-events-attachments",
+    "group-calendar-event": "groups-calendar-events-attachments",
+    "group-thread-post": "groups-threads-posts-attachments",
+    "todo-task": "users-todo-lists-tasks-attachments",
+    "outlook-task": "users-outlook-tasks-attachments",
+    "user-message-upload-session": "users-messages-attachments-createuploadsession",
+    "user-event-upload-session": "users-events-attachments-createuploadsession",
+    "todo-task-upload-session": "users-todo-lists-tasks-attachments-createuploadsession",
+}
+
+
+def route_by_name(name: str, api_version: str | None = None) -> Route | None:
+    """The route a name (today's, or a legacy one from an older cassette) stands for.
+
+    With ``api_version`` the route of that version; without, v1.0's when it has one.
+    """
+    current = LEGACY_ROUTE_NAMES.get(name, name)
+    candidates = [r for r in all_routes() if r.name == current]
+    if api_version is not None:
+        candidates = [r for r in candidates if api_version in r.versions]
+    candidates.sort(key=lambda r: "v1.0" not in r.versions)
+    return candidates[0] if candidates else None
+
+
+# --- matching -----------------------------------------------------------------------------
 
 
 def split_api_version(path: str) -> tuple[str | None, str, list[str]]:
@@ -282,91 +468,157 @@ def split_api_version(path: str) -> tuple[str | None, str, list[str]]:
     return version, bare, segments[1:]
 
 
-def _walk(version: str, segments: list[str]) -> tuple[_Node | None, int, dict[str, str]]:
-    """Follow the trie; returns (final node or None, segments consumed, decoded ids)."""
-    node = _TRIE
-    params: dict[str, str] = {}
-    for index, raw in enumerate(segments):
-        if not raw:
-            return None, index, params
-        child = node.literals.get(unquote(raw).lower()) if node.literals else None
-        if child is None and node.placeholder is not None:
-            child = node.placeholder
-            name = node.placeholder_name
-            if name in params:  # a repeated level (nested childFolders)
-                base = name.rstrip("0123456789").rstrip("-") if name[-1].isdigit() else name
-                level = 2
-                while f"{base}-{level}" in params:
-                    level += 1
-                name = f"{base}-{level}"
-            params[name] = unquote(raw)
-        if child is None or version not in child.versions:
-            return None, index, params
-        node = child
-    return node, len(segments), params
+_ME_USER = PathToken("me", is_key=True)
+
+
+class _Parsed(NamedTuple):
+    version: str
+    bare: str
+    tokens: tuple[PathToken, ...]  # /me already rewritten as users + key
+    via_me: bool
+
+
+_USERS = PathToken("users")
+
+
+def _parse(path: str) -> _Parsed | None:
+    """The version and tokens of a request path (what split_api_version reads, in one pass)."""
+    bare = path.split("?", 1)[0].split("#", 1)[0] if ("?" in path or "#" in path) else path
+    if "://" in bare:
+        rest = bare.split("://", 1)[1]
+        bare = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+    head, _, below = bare.lstrip("/").partition("/")
+    version = head.lower()
+    if version not in API_VERSIONS:
+        return None
+    tokens = split_path(below)
+    if tokens is None:
+        return None
+    via_me = bool(tokens) and not tokens[0].is_key and tokens[0].text.lower() == "me"
+    if via_me:
+        tokens = (_USERS, _ME_USER, *tokens[1:])
+    return _Parsed(version, bare, tokens, via_me)
+
+
+def _candidates(version: str, tokens: tuple[PathToken, ...]) -> tuple[tuple[Route, _Plan | None], ...]:
+    table = _table()
+    if len(tokens) >= 3 and not tokens[2].is_key and not tokens[-1].is_key:
+        found = table.index[version].get((tokens[2].text.lower(), tokens[-1].text.lower()), ())
+        return found + table.unindexed[version] if table.unindexed[version] else found
+    return table.unindexed[version]
+
+
+def _match(
+    parsed: _Parsed, tokens: tuple[PathToken, ...], operations: frozenset[Operation], bare: str
+) -> RouteMatch | None:
+    """The first route of ``operations`` that ``tokens`` fit, with ids and steps read off the match."""
+    for route, plan in _candidates(parsed.version, tokens):
+        if route.operation not in operations:
+            continue
+        if plan is not None:
+            planned = _planned_match(plan, route, parsed, tokens, bare)
+            if planned is not None:
+                return planned
+            continue
+        trace = match_trace(route.segments, tokens)
+        if trace is None:
+            continue
+        params: dict[str, str] = {}
+        keys: list[tuple[str, str]] = []
+        steps: list[tuple[str, str | None]] = []
+        taken: list[str] = []
+        for position, (segment, token) in enumerate(trace):
+            if isinstance(segment, KeySegment):
+                name = _numbered(f"{_short(segment.entity_type)}-id", taken)
+                taken.append(name)
+                me = parsed.via_me and position == 1
+                if not me:
+                    params[name] = token.text
+                    keys.append((segment.entity_type, token.text))
+                if steps:
+                    steps[-1] = (steps[-1][0], None if me else token.text)
+            elif isinstance(segment, LiteralSegment):
+                steps.append((segment.name, None))
+            elif isinstance(segment, ActionSegment):
+                steps.append((segment.short_name, None))
+        return RouteMatch(route, parsed.version, bare, params, parsed.via_me, tuple(keys), tuple(steps))
+    return None
+
+
+_INLINE_OPERATIONS = frozenset({Operation.INLINE_ACTION, Operation.INLINE_CREATE})
+_ALL_OPERATIONS = _COLLECTION_OPERATIONS | _INLINE_OPERATIONS
 
 
 def match_path(path: str) -> RouteMatch | None:
-    """Match a path (query ignored) to a route, whatever the HTTP method."""
-    version, bare, segments = split_api_version(path)
-    if version is None:
-        return None
-    node, _, params = _walk(version, segments)
-    if node is None or node.route is None:
-        return None
-    via_me = bool(segments) and segments[0].lower() == "me"
-    return RouteMatch(node.route, version, bare, params, via_me)
+    """Match a path (query ignored) to an attachments collection route (``CREATE`` or
+    ``CREATE_UPLOAD_SESSION``), whatever the HTTP method."""
+    parsed = _parse(path)
+    return _match(parsed, parsed.tokens, _COLLECTION_OPERATIONS, parsed.bare) if parsed else None
+
+
+def match_inline(path: str) -> RouteMatch | None:
+    """Match a path to a route that carries attachments inline (``INLINE_ACTION``/``INLINE_CREATE``)."""
+    parsed = _parse(path)
+    return _match(parsed, parsed.tokens, _INLINE_OPERATIONS, parsed.bare) if parsed else None
 
 
 def match_route(method: str, path: str) -> RouteMatch | None:
-    """Match an attachment-creating call: a POST to one of ``ROUTES``."""
+    """Match an attachment-creating call: a POST to an attachments collection, its
+    createUploadSession, or a call that carries attachments inline."""
     if method.upper() != "POST":
         return None
-    return match_path(path)
+    parsed = _parse(path)
+    return _match(parsed, parsed.tokens, _ALL_OPERATIONS, parsed.bare) if parsed else None
+
+
+_CREATE_ONLY = frozenset({Operation.CREATE})
 
 
 def match_attachment_item(path: str) -> tuple[RouteMatch, str] | None:
-    """Match ``<attachments collection>/{attachment-id}``: (collection match, decoded id)."""
-    version, bare, segments = split_api_version(path)
-    if version is None or len(segments) < 2 or not segments[-1]:
+    """Match ``<attachments collection>/{attachment-id}`` (either key form): (collection match, decoded id)."""
+    parsed = _parse(path)
+    if parsed is None or len(parsed.tokens) < 2:
         return None
-    node, _, params = _walk(version, segments[:-1])
-    if node is None or node.route is None or node.route.operation is not Operation.CREATE:
+    last = parsed.tokens[-1]
+    if not last.text or (not last.is_key and last.text.startswith("$")):
         return None
-    if unquote(segments[-1]).lower() in node.literals:  # e.g. createUploadSession
-        return None
-    collection_path = bare.rstrip("/").rsplit("/", 1)[0]
-    via_me = segments[0].lower() == "me"
-    return RouteMatch(node.route, version, collection_path, params, via_me), unquote(segments[-1])
+    bare = parsed.bare.rstrip("/")
+    head, _, raw_last = bare.rpartition("/")
+    # In key syntax (attachments('x')) the collection's name shares the last raw segment.
+    collection_path = f"{head}/{raw_last.split('(', 1)[0]}" if last.is_key else head
+    if not last.is_key and last.text.lower() in _table().collection_actions:
+        return None  # createUploadSession is an action, not an attachment id
+    found = _match(parsed, parsed.tokens[:-1], _CREATE_ONLY, collection_path)
+    return (found, last.text) if found is not None else None
 
 
 def is_attachment_route(path: str) -> bool:
-    """True for an attachment route or one attachment in its collection, any method."""
+    """True for an attachments collection route or one attachment in it, any method."""
     return match_path(path) is not None or match_attachment_item(path) is not None
 
 
 def unmatched_segment(path: str) -> str | None:
-    """The first path segment no route accepts (decoded), as Graph names it in its
-    "Resource not found for the segment" error; None when the path is a route prefix
-    or a full route. The version segment is returned when it is not v1.0 or beta."""
+    """The first path segment no attachments route accepts (decoded), as Graph names it in
+    its "Resource not found for the segment" error; None when the path is a route prefix or
+    a full route. The version segment is returned when it is not v1.0 or beta."""
     version, _, segments = split_api_version(path)
     if version is None:
         return unquote(segments[0]) if segments else ""
-    node, consumed, _ = _walk(version, segments)
-    if node is not None:
+    parsed = _parse(path)
+    if parsed is None:
+        return ""  # an empty segment inside the path
+    tokens = parsed.tokens
+    routes = [r for r in routes_for(version) if r.operation in _COLLECTION_OPERATIONS]
+    reached = max((prefix_length(r.segments, tokens) for r in routes), default=0)
+    if reached == len(tokens):
         return None
-    collection, _, _ = _walk(version, segments[:consumed])
-    if (
-        collection is not None
-        and collection.route is not None
-        and collection.route.operation is Operation.CREATE
-        and segments[consumed]
-    ):
+    collection = _match(parsed, tokens[:reached], _CREATE_ONLY, parsed.bare)
+    if collection is not None:
         # The segment is an attachment id, which Graph resolves: the next one is unknown.
-        consumed += 1
-        if consumed == len(segments):
+        reached += 1
+        if reached == len(tokens):
             return None
-    return unquote(segments[consumed])
+    return tokens[reached].text
 
 
 def route_segments(match: RouteMatch) -> list[tuple[str, str | None]]:
@@ -374,27 +626,18 @@ def route_segments(match: RouteMatch) -> list[tuple[str, str | None]]:
 
     ``users/{user-id}/messages/{message-id}/attachments`` gives
     ``[("users", uid), ("messages", mid), ("attachments", None)]``; for a ``/me`` path
-    the user id is None (the caller knows who "me" is). Nested childFolders levels
-    beyond the template's appear in path order. Used to build OData context URLs.
+    the user id is None (the caller knows who "me" is). Repeated levels (nested
+    childFolders, inReplyTo) appear in path order; type casts are left out (they do not
+    change which entity is addressed). Used to build OData context URLs.
     """
-    segments = match.route.template.strip("/").split("/")
-    loop_literal = _REPEATING_SEGMENTS.get(match.route.name)
-    pairs: list[tuple[str, str | None]] = []
-    index = 0
-    while index < len(segments):
-        literal = segments[index]
-        following = segments[index + 1] if index + 1 < len(segments) else ""
-        if not following.startswith("{"):
-            pairs.append((literal, None))
-            index += 1
-            continue
-        name = following[1:-1]
-        pairs.append((literal, match.params.get(name)))
-        index += 2
-        if literal == loop_literal and name[-1].isdigit():
-            level = int(name.rsplit("-", 1)[1]) + 1
-            base = name.rsplit("-", 1)[0]
-            while f"{base}-{level}" in match.params:
-                pairs.append((literal, match.params[f"{base}-{level}"]))
-                level += 1
-    return pairs
+    if match.steps:
+        return list(match.steps)
+    again = match_route("POST", f"/{match.api_version}{_after_version(match.path)}") or match_path(
+        f"/{match.api_version}{_after_version(match.path)}"
+    )
+    return list(again.steps) if again is not None else []
+
+
+def _after_version(path: str) -> str:
+    _, _, segments = split_api_version(path)
+    return "/" + "/".join(segments)

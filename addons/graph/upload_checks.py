@@ -136,12 +136,16 @@ class UploadChecks:
         key = session_key(url)
         found = match_upload_url(url)
         findings: list[Finding] = []
-        if headers.get("authorization") is not None:
+        if found is not None and found.kind == "todo":
+            # To Do sessions live on Graph: chunks carry the bearer token and no authtoken (todo-attachments).
+            pass
+        elif headers.get("authorization") is not None:
             findings.append(_finding(
                 Severity.ERROR, "upload-authorization-header", "request", "$headers.authorization", "absent",
                 "present", "the upload URL is pre-authenticated by its authtoken; Graph's docs say to send no "
                 "Authorization header there (Outlook answers 401)"))
-        if not any(k.lower() == "authtoken" for k, _ in parse_qsl(urlsplit(url).query)):
+        if (found is None or found.kind == "outlook") and not any(
+                k.lower() == "authtoken" for k, _ in parse_qsl(urlsplit(url).query)):
             findings.append(_finding(
                 Severity.ERROR, "upload-missing-authtoken", "request", "$query.authtoken", "the uploadUrl as "
                 "returned, authtoken included", "absent", "the uploadUrl's authtoken query parameter was dropped"))
@@ -225,7 +229,8 @@ class UploadChecks:
                 except RangeError:
                     pass
                 if data is not None:
-                    session.expires = parse_graph_datetime(data.get("expirationDateTime")) or session.expires
+                    announced = parse_graph_datetime(_fold_case(data).get("expirationDateTime"))
+                    session.expires = announced or session.expires
         if status >= 300 or status < 200:
             return findings  # a refusal: the request's findings say why
         expected = 201 if link.last else 200
@@ -259,6 +264,12 @@ def check_recorded(checks: UploadChecks, interaction: Interaction) -> list[Findi
     return findings + checks.chunk_response(req.uri, link, resp.status_code, resp.headers.as_dict(), resp.body)
 
 
+def _fold_case(data: dict[str, Any]) -> dict[str, Any]:
+    """The progress object with the two documented property names in their camelCase spelling."""
+    names = {"nextexpectedranges": "nextExpectedRanges", "expirationdatetime": "expirationDateTime"}
+    return {names.get(k.lower(), k): v for k, v in data.items()}
+
+
 def _progress_findings(body: bytes, data: dict[str, Any] | None) -> list[Finding]:
     """An intermediate chunk's answer: ``{"expirationDateTime": ..., "nextExpectedRanges": [...]}``."""
     if data is None:
@@ -266,6 +277,9 @@ def _progress_findings(body: bytes, data: dict[str, Any] | None) -> list[Finding
                          f"{len(body)} bytes that are not one", "an accepted chunk is answered with the session's "
                          "progress as JSON")]
     findings: list[Finding] = []
+    # Outlook answers "nextExpectedRanges" beside "ExpirationDateTime", To Do "NextExpectedRanges"
+    # (both large-attachment pages): the names are read case-insensitively.
+    data = _fold_case(data)
     ranges = data.get("nextExpectedRanges")
     if "nextExpectedRanges" not in data:
         findings.append(_finding(Severity.ERROR, "missing-required-property", "response", "$.nextExpectedRanges",
@@ -274,7 +288,7 @@ def _progress_findings(body: bytes, data: dict[str, Any] | None) -> list[Finding
     elif not isinstance(ranges, list) or not all(isinstance(r, str) for r in ranges):
         findings.append(_finding(Severity.ERROR, "wrong-type", "response", "$.nextExpectedRanges",
                                  "Collection(String)", type(ranges).__name__, "nextExpectedRanges is a list of "
-                                 "strings such as \"3145728-\""))
+                                 "strings such as \"3145728\""))
     if "expirationDateTime" in data and parse_graph_datetime(data["expirationDateTime"]) is None:
         findings.append(_finding(Severity.ERROR, "wrong-type", "response", "$.expirationDateTime",
                                  "DateTimeOffset", str(data["expirationDateTime"])[:80],

@@ -10,6 +10,7 @@ import enum
 import re
 from dataclasses import dataclass
 
+from graphtape.addons.graph.limits import MAX_CHUNK_BYTES
 from graphtape.cassettes.errors import GraphtapeError
 
 __all__ = [
@@ -22,9 +23,8 @@ __all__ = [
     "place_chunk",
 ]
 
-# graph-attachments.md: each chunk is "under 4 MB" (Graph's request limit is 4 MB; the
-# validator reads MB as MiB throughout, so a chunk of 4 MiB or more is over).
-MAX_CHUNK_BYTES = 4 * 1024 * 1024
+# MAX_CHUNK_BYTES (each chunk is "under 4 MB", read as MiB: 4 MiB or more is over) lives in
+# limits.py with its source; it stays importable from here.
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+)\s*$", re.IGNORECASE)
 
@@ -84,5 +84,9 @@ def place_chunk(chunk: ContentRange, received: int) -> Placement:
 
 
 def next_expected_ranges(received: int) -> list[str]:
-    """Graph's ``nextExpectedRanges`` when everything before ``received`` is in."""
-    return [f"{received}-"]
+    """``nextExpectedRanges`` of an accepted chunk's answer when everything before ``received`` is in.
+
+    Outlook and To Do sessions take bytes in order and answer a single start value
+    (``["2097152"]``), as both large-attachment pages show; only a session's creation
+    answers the open range ``["0-"]``."""
+    return [str(received)]

@@ -1,41 +1,49 @@
-"""Findings about one attachment request or response, checked against the Graph schema.
+"""Findings about one attachment request or response, checked against Graph's schema.
 
 The entry points never raise: whatever bytes arrive (not UTF-8, not JSON, a JSON
-number, deep nesting, a 5 MB string), problems come back as findings. A body is
-parsed once; the subtype named by ``@odata.type`` picks the pydantic model, and the
-model's errors are translated into findings with a JSON path, the documented type
-and a short description of the value seen.
+number, deep nesting, a 5 MB string), problems come back as findings. A body is parsed
+once and checked by the models generated from Graph's metadata (:mod:`.models`): the
+``@odata.type`` of each object picks its model, nested objects and collections included,
+so every attachment sent inline in a ``sendMail`` or a new message is checked like one
+POSTed on its own. Model errors become findings with the full JSON path
+(``$.Message.attachments[1].contentBytes``), the documented type and a short description
+of the value seen. Sizes, read-only and required properties and success statuses come
+from the hand-written table in :mod:`.limits`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, cached_property
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from graphtape.addons.graph.models import (
-    ENUM_VALUES,
-    NAMESPACE,
-    PROPERTY_TYPES,
-    READ_ONLY_PROPERTIES,
-    AttachmentType,
-    GraphModel,
-    UploadSession,
-    base64_decoded_length,
-    concrete_types_for_base,
-    is_annotation,
-    normalise_odata_type,
-    type_info,
-    upload_session_request_model,
+from graphtape.addons.graph.limits import (
+    MAX_FILE_BYTES,
+    MAX_REQUEST_BYTES,
+    TODO_UPLOAD_SESSION_MAX_BYTES,
+    UPLOAD_SESSION_MAX_BYTES,
+    UPLOAD_SESSION_MIN_BYTES,
+    success_statuses,
 )
-from graphtape.addons.graph.routes import Operation, RouteMatch, match_route
+from graphtape.addons.graph.metadata import ActionInfo, GraphSchema, ParameterInfo, PropertyInfo, TypeInfo, load_schema
+from graphtape.addons.graph.models import (
+    NAMESPACE,
+    GraphType,
+    TypeChoice,
+    base64_decoded_length,
+    choose_type,
+    parameters_model,
+    property_label,
+    type_info,
+    validate_choice,
+)
+from graphtape.addons.graph.routes import Operation, Route, RouteMatch, match_route
 from graphtape.cassettes.encoding import decode_for_validation
-from graphtape.cassettes.errors import GraphSchemaError
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.model import Interaction, Request, Response
 
@@ -60,10 +68,7 @@ __all__ = [
 ]
 
 Kind = Literal["request", "response"]
-
-# A direct POST carries at most 3 MB of file; Graph refuses request bodies over 4 MB.
-MAX_FILE_BYTES = 3 * 1024 * 1024
-MAX_REQUEST_BYTES = 4 * 1024 * 1024
+Loc = tuple[str | int, ...]
 
 _SEEN_LIMIT = 80
 
@@ -73,8 +78,10 @@ DEFAULT_SEVERITY: dict[str, Severity] = {
     "method-not-validated": Severity.INFO,
     "missing-odata-type": Severity.ERROR,
     "unknown-odata-type": Severity.ERROR,
+    "odata-type-case": Severity.WARNING,
     "abstract-odata-type": Severity.ERROR,
     "odata-type-not-allowed-on-route": Severity.ERROR,
+    "odata-type-not-assignable": Severity.ERROR,
     "wrong-type": Severity.ERROR,
     "invalid-base64": Severity.ERROR,
     "read-only-property": Severity.WARNING,
@@ -83,6 +90,8 @@ DEFAULT_SEVERITY: dict[str, Severity] = {
     "unknown-property": Severity.ERROR,
     "file-too-large": Severity.ERROR,
     "request-too-large": Severity.ERROR,
+    "upload-session-small-file": Severity.ERROR,
+    "upload-session-too-large": Severity.ERROR,
     "unexpected-success-status": Severity.ERROR,
     "unexpected-status": Severity.WARNING,
     "non-json-content-type": Severity.ERROR,
@@ -167,8 +176,8 @@ class _NotJson(ValueError):
 
 
 def _parse_int(text: str) -> int | Decimal:
-    # Python refuses to convert ints of more than 4300 digits; no such number can be
-    # an Int32 anyway, so keep it as a Decimal and let the type check report it.
+    # Python refuses to convert ints of more than 4300 digits; no such number fits any
+    # Edm integer type anyway, so keep it as a Decimal and let the type check report it.
     return int(text) if len(text) <= 400 else Decimal(text)
 
 
@@ -198,41 +207,33 @@ def _is_json_media_type(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
-# --- route schema ----------------------------------------------------------------
+# --- what a route accepts ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class RouteSchema:
-    """What a route accepts: its abstract base type and the subtypes it creates."""
+    """What an attachments route accepts: its declared base type and the subtypes it creates."""
 
     operation: Operation
     api_version: str
-    base: AttachmentType
-    allowed: tuple[AttachmentType, ...]
+    base: GraphType
+    allowed: tuple[GraphType, ...]
 
     @property
     def allowed_names(self) -> str:
         return " | ".join("#" + t.name for t in self.allowed)
 
-    @cached_property  # schemas are built once per route (lru_cache) and never change
-    def subtype_properties(self) -> frozenset[str]:
-        """Every property some allowed subtype declares."""
-        return frozenset(p for t in self.allowed for p in t.properties)
-
-
-@cache
-def _schema(operation: Operation, base_type: str, api_version: str) -> RouteSchema:
-    base = type_info(NAMESPACE + base_type, api_version)
-    if base is None:
-        raise GraphSchemaError(f"no base type {base_type} in {api_version}")
-    allowed = concrete_types_for_base(base_type, api_version)
-    return RouteSchema(operation, api_version, base, allowed)
-
 
 def schema_for_route(match: RouteMatch) -> RouteSchema:
-    """The schema a matched route validates against."""
-    route = match.route
-    return _schema(route.operation, route.base_type, match.api_version)
+    """The attachment types a matched route's attachments are declared as, and may be."""
+    version = match.api_version
+    base = type_info(NAMESPACE + match.route.base_type, version)
+    if base is None:  # the metadata always holds attachment and attachmentBase
+        raise LookupError(f"no type {match.route.base_type} in {version}")
+    allowed = tuple(
+        t for t in (type_info(c.name, version) for c in load_schema(version).concrete_subtypes(base.name)) if t
+    )
+    return RouteSchema(match.route.operation, version, base, allowed)
 
 
 # --- collecting findings ------------------------------------------------------------
@@ -245,147 +246,393 @@ class _Report:
         self.where = where
         self.findings: list[Finding] = []
 
-    def add(
-        self,
-        code: str,
-        path: str,
-        expected: str,
-        seen: str,
-        message: str,
-        severity: Severity | None = None,
-    ) -> None:
+    def add(self, code: str, path: str, expected: str, seen: str, message: str,
+            severity: Severity | None = None) -> None:
         if severity is None:
             severity = (
                 _RESPONSE_SEVERITY.get(code) if self.where == "response" else None
             ) or DEFAULT_SEVERITY.get(code, Severity.ERROR)
-        self.findings.append(
-            Finding(
-                severity,
-                code,
-                self.where,
-                path,
-                _truncate(expected, 200),
-                _truncate(seen),
-                message,
-            )
-        )
+        self.findings.append(Finding(severity, code, self.where, path, _truncate(expected, 200), _truncate(seen),
+                                     message))
 
     def has_path(self, path: str) -> bool:
         return any(f.path == path for f in self.findings)
 
 
-def _expected_for(loc: tuple[str | int, ...]) -> str:
-    names = [item for item in loc if isinstance(item, str)]
-    key = names[-1] if names else ""
-    documented = PROPERTY_TYPES.get(key, "a documented value")
-    if loc and isinstance(loc[-1], int) and documented.startswith("Collection("):
-        return documented[len("Collection(") : -1]
-    return documented
+@dataclass(frozen=True)
+class _Root:
+    """What a body's top level is: a value of a type (chosen by @odata.type) or action parameters."""
+
+    schema: GraphSchema
+    type: TypeInfo | None = None
+    action: ActionInfo | None = None
+    renamed: Mapping[str, str] | None = None  # CSDL parameter name -> the spelling the body used
+    on_route: bool = False  # a top-level type not assignable is "not allowed on this route"
 
 
-def _enum_message(key: str, value: object) -> tuple[str, str]:
-    allowed = ENUM_VALUES.get(key, ())
-    expected = "one of " + " | ".join(allowed) if allowed else "a documented enum member"
+def _unwrap(value: object, part: str | int) -> object:
+    if isinstance(part, int):
+        return value[part] if isinstance(value, list) and 0 <= part < len(value) else None
+    return value.get(part) if isinstance(value, dict) else None
+
+
+@dataclass
+class _Spot:
+    """Where an error's loc leads: the object's type (or the action), the property, the value."""
+
+    container: str  # the qualified type (or action) holding the last property
+    prop: PropertyInfo | ParameterInfo | None
+    item: bool  # the loc ends inside a collection
+    properties: tuple[str, ...]  # the container's property names (for case hints)
+
+
+def _locate(root: _Root, data: object, loc: Loc) -> _Spot:
+    """Follow ``loc`` through the body and the schema: which type and property it ends at."""
+    schema = root.schema
+    current: TypeInfo | None = root.type
+    action = root.action
+    container = action.name if action else (current.name if current else "")
+    properties: tuple[str, ...] = tuple(action.parameters) if action else (
+        tuple(schema.all_properties(current.name)) if current else ())
+    prop: PropertyInfo | ParameterInfo | None = None
+    pending: str | None = None  # a structured type whose value's @odata.type is still to be read
+    value = data
+    item = False
+    for part in loc:
+        if isinstance(part, int):
+            value = _unwrap(value, part)
+            item = True
+            continue
+        if part == "@odata.type":
+            break
+        if pending is not None:
+            if isinstance(value, dict) and pending in schema.types:
+                current = choose_type(schema, pending, value).type
+                container, properties = current.name, tuple(schema.all_properties(current.name))
+            action, pending = None, None
+        item = False
+        if action is not None:
+            prop = action.parameters.get(part)
+            action = None
+        elif current is not None:
+            prop = schema.all_properties(current.name).get(part)
+        else:
+            prop = None
+        value = _unwrap(value, part)
+        if prop is None:
+            break
+        target = schema.types.get(prop.type)
+        pending = prop.type if target is not None and target.kind != "enum" else None
+    return _Spot(container, prop, item, properties)
+
+
+def _label(root: _Root, spot: _Spot) -> str:
+    if spot.prop is None:
+        return "a documented value"
+    label = property_label(root.schema, spot.prop)
+    if spot.item and label.startswith("Collection("):
+        return label[len("Collection(") : -1]
+    return label
+
+
+_ODATA_TYPE_ISSUES = {
+    "odata_type_missing",
+    "odata_type_not_string",
+    "odata_type_unknown",
+    "odata_type_case",
+    "odata_type_abstract",
+    "odata_type_not_assignable",
+}
+
+
+def _odata_type_finding(report: _Report, root: _Root, kind: str, loc: Loc, ctx: dict[str, Any], seen: object) -> None:
+    path = json_path(loc)
+    declared = str(ctx.get("declared", ""))
+    allowed = str(ctx.get("allowed", ""))
+    named = str(ctx.get("named", "")).removeprefix("#")
+    top = len(loc) == 1
+    version = root.schema.api_version
+    if kind == "odata_type_missing":
+        if report.where == "request":
+            report.add("missing-odata-type", path, allowed, "absent",
+                       f"Graph answers 422 UnprocessableType: Cannot process input of abstract type '{declared}'")
+        else:
+            report.add("missing-odata-type", path, allowed, "absent",
+                       "the response does not name its type; checked against the type the request declared,"
+                       " or the one its properties imply")
+    elif kind == "odata_type_not_string":
+        report.add("wrong-type", path, "String", describe_value(seen),
+                   "@odata.type must be a string naming the type")
+    elif kind == "odata_type_unknown":
+        report.add("unknown-odata-type", path, allowed, describe_value(seen),
+                   f"{_truncate(str(seen))} is not a documented type in {version}"
+                   f" (expected {declared} or a type derived from it)")
+    elif kind == "odata_type_case":
+        report.add("odata-type-case", path, f"#{named}", describe_value(seen),
+                   f"{_truncate(str(seen))} differs only by case from '#{named}'; the SDKs match it"
+                   " case-insensitively, OData type names are case-sensitive: checked as that type")
+    elif kind == "odata_type_abstract":
+        report.add("abstract-odata-type", path, allowed, describe_value(seen),
+                   f"{named} is abstract; Graph answers 422 UnprocessableType: Cannot process input of abstract"
+                   f" type '{named}'")
+    elif top and root.on_route:
+        short = named.removeprefix(NAMESPACE)
+        report.add("odata-type-not-allowed-on-route", path, allowed, describe_value(seen),
+                   f"{short} cannot be attached to this kind of item (the route takes"
+                   f" {declared.removeprefix(NAMESPACE)} subtypes)")
+    else:
+        report.add("odata-type-not-assignable", path, allowed, describe_value(seen),
+                   f"{named} is not {declared} or a type derived from it; Graph answers 400: it is not"
+                   " assignable to the expected type")
+
+
+def _enum_message(key: str, value: object, members: list[str]) -> str:
     if isinstance(value, str):
-        same_but_case = [a for a in allowed if a.lower() == value.lower()]
+        same_but_case = [m for m in members if m.lower() == value.lower()]
         if same_but_case:
-            return expected, (
-                f"{key} {value!r} differs only by case from {same_but_case[0]!r};"
-                " Graph enum members are case-sensitive"
-            )
-    return expected, f"{key} is not a member of its enum"
+            return (f"{key} {value!r} differs only by case from {same_but_case[0]!r}; OData enum members"
+                    " are case-sensitive (Graph's Outlook service accepts it, other readers may not)")
+    return f"{key} is not a member of its enum"
 
 
-def _report_model_errors(
-    report: _Report,
-    errors: list[Any],
-    type_name: str,
-    properties: tuple[str, ...],
-    tolerated: frozenset[str],
-) -> None:
-    """Translate pydantic errors into findings."""
+def _translate(report: _Report, root: _Root, data: object, errors: list[Any], prefix: Loc) -> None:
+    """Turn pydantic errors (locs relative to ``data``) into findings (paths from the body's root)."""
     for error in errors:
-        loc: tuple[str | int, ...] = tuple(error.get("loc", ()))
+        loc: Loc = tuple(error.get("loc", ()))
         kind = error.get("type", "")
         value = error.get("input")
-        path = json_path(loc)
-        key = next((item for item in reversed(loc) if isinstance(item, str)), "")
+        ctx = dict(error.get("ctx") or {})
+        full = prefix + _as_sent(root, loc)
+        if kind in _ODATA_TYPE_ISSUES:
+            _odata_type_finding(report, root, kind, full, ctx, value)
+            continue
+        path = json_path(full)
+        key = next((str(item) for item in reversed(full) if isinstance(item, str)), "value")
         if kind == "extra_forbidden":
-            if len(loc) == 1 and key in tolerated:
-                continue
-            same_but_case = [p for p in properties if p.lower() == key.lower()]
+            spot = _locate(root, data, loc[:-1])
+            what = "a parameter of" if root.action is not None and len(loc) == 1 else "a property of"
+            same_but_case = [p for p in spot.properties if p.lower() == key.lower()]
             hint = f"; it differs only by case from {same_but_case[0]!r}" if same_but_case else ""
-            report.add(
-                "unknown-property",
-                path,
-                f"a property of {type_name}",
-                describe_value(value),
-                f"{key!r} is not a documented property of {type_name}{hint}",
-            )
-        elif kind == "literal_error":
-            expected, message = _enum_message(key, value)
-            report.add("enum-value", path, expected, describe_value(value), message)
+            report.add("unknown-property", path, f"{what} {spot.container}", describe_value(value),
+                       f"{key!r} is not a documented {what.split()[1]} {spot.container}{hint}")
+            continue
+        spot = _locate(root, data, loc)
+        expected = _label(root, spot)
+        if kind == "missing":
+            report.add("missing-required-property", path, f"{key} present", "absent",
+                       f"{key} is required (a parameter that cannot be null must be sent)")
+        elif kind == "enum_value":
+            members = str(ctx.get("members", "")).split(" | ")
+            # A member in another case ("HTML", "Edit") is what Graph's own examples send and its
+            # Outlook service accepts (the docs answer "Edit" with "edit"): a warning, not an error.
+            by_case = isinstance(value, str) and any(m.lower() == value.lower() for m in members)
+            report.add("enum-value", path, "one of " + " | ".join(members), describe_value(value),
+                       _enum_message(key, value, members), Severity.WARNING if by_case else None)
         elif kind == "invalid_base64":
-            problem = (error.get("ctx") or {}).get("problem", "not base64")
-            report.add(
-                "invalid-base64",
-                path,
-                "standard base64 (RFC 4648 section 4, padded)",
-                describe_value(value),
-                f"{key} is not valid base64: {problem}",
-            )
-        elif kind == "missing":
-            report.add(
-                "missing-required-property", path, f"{key} present", "absent", f"{key} is required"
-            )
-        elif kind in ("item_odata_type_missing", "item_odata_type_unknown"):
-            sub = (error.get("ctx") or {}).get("subpath", "@odata.type")
-            declared = value.get(sub) if isinstance(value, dict) else None
-            missing = kind == "item_odata_type_missing"
-            code = "missing-odata-type" if missing else "unknown-odata-type"
-            report.add(
-                code,
-                json_path((*loc, sub)),
-                "#microsoft.graph.message | #microsoft.graph.event | #microsoft.graph.contact"
-                " (an outlookItem type)",
-                "absent" if declared is None else describe_value(declared),
-                "the attached item must name its outlookItem type in @odata.type",
-            )
+            report.add("invalid-base64", path, "standard base64 (RFC 4648 section 4, padded)", describe_value(value),
+                       f"{key} is not valid base64: {ctx.get('problem', 'not base64')}")
         else:
-            expected = _expected_for(loc)
-            if kind == "null_not_allowed":
+            if value is None and kind != "missing":
                 expected = f"{expected} (non-null)"
-            message = f"{key or 'value'}: {error.get('msg', kind)}"
             if kind in ("less_than_equal", "greater_than_equal"):
                 message = f"{key} is outside the {expected} range"
+            elif "problem" in ctx:
+                message = f"{key}: {ctx.get('label', expected)}: {ctx['problem']}"
+            else:
+                message = f"{key}: {error.get('msg', kind)}"
             report.add("wrong-type", path, expected, describe_value(value), message)
 
 
-def _validate_model(
-    report: _Report,
-    model: type[GraphModel],
-    data: dict[str, Any],
-    type_name: str,
-    tolerated: frozenset[str] = frozenset(),
-) -> None:
-    body = {k: v for k, v in data.items() if k != "@odata.type"}
+def _as_sent(root: _Root, loc: Loc) -> Loc:
+    """A loc with its first member spelled as the body spelled it (parameters match case-insensitively)."""
+    if root.renamed and loc and isinstance(loc[0], str) and loc[0] in root.renamed:
+        return (root.renamed[loc[0]], *loc[1:])
+    return loc
+
+
+def _validate(report: _Report, root: _Root, choice: TypeChoice, data: dict[str, Any], prefix: Loc = ()) -> None:
     try:
-        model.model_validate(body)
+        validate_choice(choice, data, root.schema.api_version)
     except ValidationError as exc:
-        _report_model_errors(report, exc.errors(), type_name, model.json_properties(), tolerated)
+        _translate(report, root, data, exc.errors(), prefix)
 
 
-def _infer_type(schema: RouteSchema, data: Mapping[str, Any]) -> AttachmentType | None:
-    """The one allowed subtype whose properties cover the body's, if exactly one does."""
-    keys = {k for k in data if k != "@odata.type" and not is_annotation(k)}
-    candidates = [t for t in schema.allowed if keys <= set(t.properties)]
-    return candidates[0] if len(candidates) == 1 else None
+# --- the attachment rules beyond the schema ------------------------------------------------
 
 
-def _declared_request_type(
-    schema: RouteSchema, request_body: bytes | None
-) -> AttachmentType | None:
-    """The allowed subtype a request body declared, to check a typeless response by."""
+def _concrete(choice: TypeChoice) -> TypeInfo | None:
+    """The type an object declared well enough to be created as, or None."""
+    blocking = {"odata_type_missing", "odata_type_not_string", "odata_type_unknown", "odata_type_not_assignable"}
+    if choice.type.abstract or any(kind in blocking for kind, _ in choice.issues):
+        return None
+    return choice.type
+
+
+def _attachment_request_rules(report: _Report, version: str, data: dict[str, Any], prefix: Loc,
+                              concrete: TypeInfo | None, base: str) -> None:
+    """Read-only and required properties (limits.py) and the one-request file size."""
+    info = type_info(concrete.name if concrete else base, version)
+    for prop in sorted((info.read_only if info else frozenset()) & data.keys()):
+        report.add("read-only-property", json_path((*prefix, prop)), "absent (set by the service)",
+                   describe_value(data[prop]), f"{prop} is read-only; the service sets it and ignores or rejects"
+                   " the value sent")
+    if concrete is not None and info is not None:
+        for prop in sorted(info.required_on_create):
+            if data.get(prop) is not None:
+                continue
+            path = json_path((*prefix, prop))
+            if not report.has_path(path):
+                report.add("missing-required-property", path, f"{prop} present", "null" if prop in data else "absent",
+                           f"creating a {info.short_name} requires {prop}")
+    content = data.get("contentBytes")
+    if isinstance(content, str) and info is not None and "contentBytes" in info.properties:
+        decoded = base64_decoded_length(content)
+        if decoded > MAX_FILE_BYTES:
+            report.add("file-too-large", json_path((*prefix, "contentBytes")),
+                       f"at most {MAX_FILE_BYTES} bytes (3 MB) in one request", f"{decoded} bytes",
+                       "files over 3 MB must be uploaded through createUploadSession; Graph answers 400"
+                       " 'Maximum request length exceeded.'")
+
+
+def _inline_attachments(route: Route, data: dict[str, Any], renamed: Mapping[str, str]) -> Iterator[tuple[Loc, object]]:
+    """Every attachment object a carrier's body holds: (its loc as sent, the value)."""
+    for location in route.attachment_paths:
+        steps = location.steps
+        found: list[tuple[Loc, object]] = [((), data)]
+        for index, (member, collection) in enumerate(steps):
+            name = renamed.get(member, member) if index == 0 else member
+            following: list[tuple[Loc, object]] = []
+            for loc, value in found:
+                child = value.get(name) if isinstance(value, dict) else None
+                if child is None:
+                    continue
+                if collection or index == len(steps) - 1:
+                    if isinstance(child, list):
+                        following.extend(((*loc, name, i), v) for i, v in enumerate(child))
+                elif isinstance(child, dict):
+                    following.append(((*loc, name), child))
+            found = following
+        yield from found
+
+
+# --- request bodies --------------------------------------------------------------------------
+
+
+def _parameters(action: ActionInfo, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The body with parameter names in the CSDL's spelling (SDKs send ``Message``, the docs
+    ``message``: Graph matches them case-insensitively), and the spelling each one was sent in."""
+    by_lower = {name.lower(): name for name in action.parameters}
+    body: dict[str, Any] = {}
+    renamed: dict[str, str] = {}
+    for key, value in data.items():
+        official = by_lower.get(key.lower()) if isinstance(key, str) else None
+        if official is not None and official not in body:
+            body[official] = value
+            if official != key:
+                renamed[official] = key
+        else:
+            body[key] = value
+    return body, renamed
+
+
+@functools.cache
+def _action_of(route: Route, version: str) -> ActionInfo | None:
+    """The action a route calls (its createUploadSession, sendMail, reply...), or None."""
+    schema = load_schema(version)
+    if route.operation is Operation.CREATE_UPLOAD_SESSION:
+        return schema.upload_session_action(NAMESPACE + route.base_type)
+    if route.action and route.binding:
+        return schema.action(route.action, route.binding)
+    return None
+
+
+def _check_parameters(
+    report: _Report, match: RouteMatch, data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    schema = load_schema(match.api_version)
+    action = _action_of(match.route, match.api_version)
+    if action is None:  # the metadata pairs every action route with its action
+        return data, {}
+    body, renamed = _parameters(action, data)
+    root = _Root(schema, action=action, renamed=renamed)
+    try:
+        parameters_model(action, match.api_version).__pydantic_validator__.validate_python(body)
+    except ValidationError as exc:
+        _translate(report, root, body, exc.errors(), ())
+    return body, renamed
+
+
+def _check_session_item(report: _Report, match: RouteMatch, body: dict[str, Any], renamed: Mapping[str, str]) -> None:
+    """What createUploadSession's file description must say (limits.py): the properties the
+    action's page asks for at minimum, and a size Graph takes through a session (Outlook 3 MB
+    to 150 MB, To Do up to 25 MB)."""
+    action = _action_of(match.route, match.api_version)
+    for name, parameter in (action.parameters.items() if action else ()):
+        item = body.get(name)
+        if not isinstance(item, dict):
+            continue
+        sent = renamed.get(name, name)
+        info = type_info(parameter.type, match.api_version)
+        for prop in sorted(info.required_on_create if info else ()):
+            path = json_path((sent, prop))
+            if item.get(prop) is None and not report.has_path(path):
+                report.add("missing-required-property", path, f"{prop} present", "null" if prop in item else "absent",
+                           f"createUploadSession needs at least the attachment type, name and size; {prop} is missing")
+        size = item.get("size")
+        if not isinstance(size, int) or isinstance(size, bool):
+            continue
+        path = json_path((sent, "size"))
+        todo = match.route.base_type == "attachmentBase"
+        maximum = TODO_UPLOAD_SESSION_MAX_BYTES if todo else UPLOAD_SESSION_MAX_BYTES
+        if size > maximum:
+            report.add("upload-session-too-large", path, f"at most {maximum} bytes ({maximum // 2**20} MB)",
+                       f"{size} bytes", f"Graph takes files of at most {maximum // 2**20} MB through an upload"
+                       " session on this route")
+        elif not todo and 0 <= size < UPLOAD_SESSION_MIN_BYTES:
+            report.add("upload-session-small-file", path, f"at least {UPLOAD_SESSION_MIN_BYTES} bytes (3 MB)",
+                       f"{size} bytes", "Graph refuses upload sessions for files under 3 MB"
+                       " (ErrorAttachmentSizeShouldNotBeLessThanMinimumSize): attach them with one POST")
+
+
+def _check_request_body(report: _Report, match: RouteMatch, data: object) -> TypeInfo | None:
+    """Check a parsed request body; returns the attachment type a direct POST declared, if allowed."""
+    if not isinstance(data, dict):
+        report.add("body-not-object", "$", "a JSON object", describe_value(data), "the body must be a JSON object")
+        return None
+    route, version = match.route, match.api_version
+    schema = load_schema(version)
+    operation = route.operation
+    if operation is Operation.CREATE:
+        declared = NAMESPACE + route.base_type
+        choice = choose_type(schema, declared, data)
+        _validate(report, _Root(schema, type=choice.type, on_route=True), choice, data)
+        concrete = _concrete(choice)
+        _attachment_request_rules(report, version, data, (), concrete, declared)
+        return concrete
+    if operation is Operation.CREATE_UPLOAD_SESSION:
+        body, renamed = _check_parameters(report, match, data)
+        _check_session_item(report, match, body, renamed)
+        return None
+    if operation is Operation.INLINE_ACTION:
+        _, renamed = _check_parameters(report, match, data)
+    else:
+        renamed = {}
+        if route.body_type:
+            choice = choose_type(schema, route.body_type, data)
+            _validate(report, _Root(schema, type=choice.type, on_route=True), choice, data)
+    element = NAMESPACE + route.base_type
+    for loc, value in _inline_attachments(route, data, renamed):
+        if isinstance(value, dict) and element in schema.types:
+            concrete = _concrete(choose_type(schema, element, value))
+            _attachment_request_rules(report, version, value, loc, concrete, element)
+    return None
+
+
+# --- response bodies ------------------------------------------------------------------------
+
+
+def _declared_type(match: RouteMatch, request_body: bytes | None) -> str | None:
+    """The attachment type a request body declared, to check a typeless response by."""
     if not request_body:
         return None
     data, problem = parse_json_body(request_body)
@@ -394,190 +641,42 @@ def _declared_request_type(
     declared = data.get("@odata.type")
     if not isinstance(declared, str):
         return None
-    info = type_info(declared, schema.api_version)
-    return info if info is not None and info in schema.allowed else None
+    info = type_info(declared, match.api_version)
+    return info.name if info is not None else None
 
 
-def _check_attachment(
-    report: _Report,
-    schema: RouteSchema,
-    data: dict[str, Any],
-    declared_elsewhere: AttachmentType | None = None,
-) -> AttachmentType | None:
-    """Check one attachment object; returns the concrete type it was checked as, if any."""
-    version = schema.api_version
-    checked_as: AttachmentType = schema.base
-    tolerated = schema.subtype_properties  # extras to forgive when checking as the base
-    concrete: AttachmentType | None = None
-    raw_type = data.get("@odata.type")
-    base_name = schema.base.name
-
-    if "@odata.type" not in data or not isinstance(raw_type, str):
-        if "@odata.type" in data:
-            report.add(
-                "wrong-type",
-                "$.@odata.type",
-                "String",
-                describe_value(raw_type),
-                "@odata.type must be a string naming the attachment type",
-            )
-        elif report.where == "request":
-            report.add(
-                "missing-odata-type",
-                "$.@odata.type",
-                schema.allowed_names,
-                "absent",
-                "Graph answers 422 UnprocessableType: Cannot process input of abstract type"
-                f" '{base_name}'",
-            )
-        else:
-            report.add(
-                "missing-odata-type",
-                "$.@odata.type",
-                schema.allowed_names,
-                "absent",
-                "the response does not name its type; checked against the type the request"
-                " declared, or the one the properties imply",
-            )
-        inferred = declared_elsewhere or _infer_type(schema, data)
-        if inferred is not None:
-            checked_as, tolerated = inferred, frozenset()
-            concrete = inferred if report.where == "response" else None
-    else:
-        info = type_info(raw_type, version)
-        if info is None:
-            known = [t.name for t in (*schema.allowed, schema.base)]
-            near = [n for n in known if n.lower() == normalise_odata_type(raw_type).lower()]
-            hint = f"; it differs only by case from '#{near[0]}'" if near else ""
-            report.add(
-                "unknown-odata-type",
-                "$.@odata.type",
-                schema.allowed_names,
-                describe_value(raw_type),
-                f"{_truncate(raw_type)} is not a documented attachment type in {version}{hint}",
-            )
-            tolerated = frozenset(k for k in data)  # its shape is unknown: check base props only
-        elif info.abstract:
-            report.add(
-                "abstract-odata-type",
-                "$.@odata.type",
-                schema.allowed_names,
-                describe_value(raw_type),
-                f"{info.name} is abstract; Graph answers 422 UnprocessableType: Cannot process"
-                f" input of abstract type '{info.name}'",
-            )
-        elif info not in schema.allowed:
-            report.add(
-                "odata-type-not-allowed-on-route",
-                "$.@odata.type",
-                schema.allowed_names,
-                describe_value(raw_type),
-                f"{info.short_name} cannot be attached to this kind of item"
-                f" (the route takes {schema.base.short_name} subtypes)",
-            )
-            checked_as, tolerated = info, frozenset()
-        else:
-            checked_as, tolerated, concrete = info, frozenset(), info
-
-    _validate_model(report, checked_as.model, data, checked_as.name, tolerated)
-
-    if report.where == "request":
-        for prop in sorted(READ_ONLY_PROPERTIES & data.keys()):
-            report.add(
-                "read-only-property",
-                json_path((prop,)),
-                "absent (set by the service)",
-                describe_value(data[prop]),
-                f"{prop} is read-only; the service sets it and ignores or rejects the value sent",
-            )
-        if concrete is not None:
-            for prop in sorted(concrete.required_on_create):
-                path = json_path((prop,))
-                if data.get(prop) is None and not report.has_path(path):
-                    report.add(
-                        "missing-required-property",
-                        path,
-                        f"{prop} present",
-                        "null" if prop in data else "absent",
-                        f"creating a {concrete.short_name} requires {prop}",
-                    )
-        content = data.get("contentBytes")
-        if isinstance(content, str) and "contentBytes" in checked_as.properties:
-            decoded = base64_decoded_length(content)
-            if decoded > MAX_FILE_BYTES:
-                report.add(
-                    "file-too-large",
-                    "$.contentBytes",
-                    f"at most {MAX_FILE_BYTES} bytes (3 MB) on a direct POST",
-                    f"{decoded} bytes",
-                    "files over 3 MB must be uploaded through createUploadSession; Graph"
-                    " answers 400 'Maximum request length exceeded.'",
-                )
-    else:
-        for prop in sorted(checked_as.required_in_response - data.keys()):
-            report.add(
-                "missing-required-property",
-                json_path((prop,)),
-                f"{prop} present (set by the service)",
-                "absent",
-                f"a created {checked_as.short_name} carries {prop}",
-            )
-    return concrete
+def _response_type(match: RouteMatch) -> str | None:
+    """The type a successful answer's body holds, by the route's operation."""
+    route = match.route
+    if route.operation is Operation.CREATE:
+        return NAMESPACE + route.base_type
+    if route.operation is Operation.INLINE_CREATE:
+        return route.body_type
+    action = _action_of(route, match.api_version)
+    return action.returns if action is not None else None
 
 
-def _check_session_file_size(report: _Report, data: dict[str, Any]) -> None:
-    """A file a direct POST could carry needs no upload session (Graph's docs: under 3 MB).
-
-    Messages and events only: To Do's docs offer sessions for files of any size."""
-    for key in ("AttachmentItem", "attachmentItem"):
-        item = data.get(key)
-        size = item.get("size") if isinstance(item, dict) else None
-        if isinstance(size, int) and not isinstance(size, bool) and 0 <= size < MAX_FILE_BYTES:
-            report.add(
-                "upload-session-small-file",
-                json_path((key, "size")),
-                f"at least {MAX_FILE_BYTES} bytes (3 MB) for an upload session",
-                f"{size} bytes",
-                "a file under 3 MB can be attached with one POST to the attachments collection",
-                Severity.INFO,
-            )
-            return
-
-
-def _check_body(
-    report: _Report,
-    match: RouteMatch,
-    data: object,
-    declared_elsewhere: AttachmentType | None = None,
-) -> AttachmentType | None:
+def _check_response_body(report: _Report, match: RouteMatch, data: object, hint: str | None) -> None:
     if not isinstance(data, dict):
-        report.add(
-            "body-not-object",
-            "$",
-            "a JSON object",
-            describe_value(data),
-            "the body must be a JSON object",
-        )
-        return None
-    schema = schema_for_route(match)
-    if schema.operation is Operation.CREATE:
-        return _check_attachment(report, schema, data, declared_elsewhere)
-    if report.where == "request":
-        model = upload_session_request_model(match.route.base_type)
-        _validate_model(report, model, data, "createUploadSession parameters")
-        _check_session_file_size(report, data)
-    else:
-        _validate_model(report, UploadSession, data, "uploadSession")
-    return None
+        report.add("body-not-object", "$", "a JSON object", describe_value(data), "the body must be a JSON object")
+        return
+    declared = _response_type(match)
+    schema = load_schema(match.api_version)
+    if declared is None or declared not in schema.types:
+        return
+    choice = choose_type(schema, declared, data, hint)
+    _validate(report, _Root(schema, type=choice.type, on_route=match.route.operation is Operation.CREATE), choice,
+              data)
+    if choice.type.abstract:
+        return
+    info = type_info(choice.type.name, match.api_version)
+    for prop in sorted((info.required_in_response if info else frozenset()) - data.keys()):
+        report.add("missing-required-property", json_path((prop,)), f"{prop} present (set by the service)", "absent",
+                   f"a created {choice.type.short_name} carries {prop}")
 
 
-def validate_json_body(
-    kind: Kind,
-    match: RouteMatch | None,
-    data: object,
-    *,
-    declared_type: str | None = None,
-) -> list[Finding]:
+def validate_json_body(kind: Kind, match: RouteMatch | None, data: object, *,
+                       declared_type: str | None = None) -> list[Finding]:
     """Check an already parsed body. ``declared_type`` (a response's) stands in for a
     missing ``@odata.type``; usually the type its request declared."""
     report = _Report(kind)
@@ -585,8 +684,11 @@ def validate_json_body(
         if match is None:
             _unknown_route(report)
             return report.findings
-        declared = type_info(declared_type, match.api_version) if declared_type else None
-        _check_body(report, match, data, declared)
+        if kind == "request":
+            _check_request_body(report, match, data)
+        else:
+            hint = type_info(declared_type, match.api_version) if declared_type else None
+            _check_response_body(report, match, data, hint.name if hint else None)
     except Exception as exc:
         _internal_error(report, exc)
     return report.findings
@@ -601,109 +703,65 @@ class RequestCheck:
 
     findings: list[Finding]
     data: dict[str, Any] | None  # the body, when it is a JSON object
-    attachment_type: AttachmentType | None  # the allowed concrete type it declared
+    attachment_type: GraphType | None  # for a direct POST: the allowed concrete type it declared
 
 
 def _unknown_route(report: _Report) -> None:
-    report.add(
-        "unknown-route",
-        "$route",
-        "an attachment-creating Graph route",
-        "no match",
-        "not an attachment route; the body was not checked",
-    )
+    report.add("unknown-route", "$route", "an attachment-creating Graph route", "no match",
+               "not an attachment route; the body was not checked")
 
 
 def _internal_error(report: _Report, exc: BaseException) -> None:
-    report.add(
-        "validator-error",
-        "$body",
-        "a check that completes",
-        _truncate(f"{type(exc).__name__}: {exc}"),
-        "graphtape's validator failed on this input; the other findings may be incomplete",
-    )
+    report.add("validator-error", "$body", "a check that completes", _truncate(f"{type(exc).__name__}: {exc}"),
+               "graphtape's validator failed on this input; the other findings may be incomplete")
 
 
 def _check_content_type(report: _Report, headers: Mapping[str, str], body: bytes) -> None:
     content_type = header_value(headers, "content-type")
     if content_type is None:
         if body:
-            report.add(
-                "non-json-content-type",
-                "$headers.content-type",
-                "application/json",
-                "absent",
-                "a body was sent without a Content-Type header",
-            )
+            report.add("non-json-content-type", "$headers.content-type", "application/json", "absent",
+                       "a body was sent without a Content-Type header")
     elif not _is_json_media_type(content_type):
-        report.add(
-            "non-json-content-type",
-            "$headers.content-type",
-            "application/json",
-            _truncate(content_type),
-            "Graph reads and writes attachment bodies as application/json",
-        )
+        report.add("non-json-content-type", "$headers.content-type", "application/json", _truncate(content_type),
+                   "Graph reads and writes attachment bodies as application/json")
 
 
-def check_request(
-    match: RouteMatch | None, method: str, headers: Mapping[str, str], body: bytes
-) -> RequestCheck:
+def check_request(match: RouteMatch | None, method: str, headers: Mapping[str, str], body: bytes) -> RequestCheck:
     """Check one request; never raises."""
     report = _Report("request")
     data: dict[str, Any] | None = None
-    declared: AttachmentType | None = None
+    declared: GraphType | None = None
     try:
         if match is None:
             _unknown_route(report)
             return RequestCheck(report.findings, None, None)
         if str(method).upper() != "POST":
-            report.add(
-                "method-not-validated",
-                "$route",
-                "POST",
-                _truncate(str(method)),
-                "only POST creates attachments; nothing to check",
-            )
+            report.add("method-not-validated", "$route", "POST", _truncate(str(method)),
+                       "only POST creates attachments; nothing to check")
             return RequestCheck(report.findings, None, None)
         if match.route.deprecated:
-            report.add(
-                "deprecated-route",
-                "$route",
-                "a supported route",
-                match.route.template,
-                f"route {match.route.name} is deprecated (Outlook tasks stopped returning"
-                " data in 2022)",
-            )
+            report.add("deprecated-route", "$route", "a supported route", match.route.template,
+                       f"route {match.route.name} is deprecated ({match.route.deprecation or 'per the metadata'})")
         body = bytes(body or b"")
         _check_content_type(report, headers, body)
         if len(body) > MAX_REQUEST_BYTES:
-            report.add(
-                "request-too-large",
-                "$body",
-                f"at most {MAX_REQUEST_BYTES} bytes",
-                f"{len(body)} bytes",
-                "Graph answers 400 'Maximum request length exceeded.'",
-            )
+            report.add("request-too-large", "$body", f"at most {MAX_REQUEST_BYTES} bytes", f"{len(body)} bytes",
+                       "Graph answers 400 'Maximum request length exceeded.'")
         parsed, problem = parse_json_body(body)
         if problem is not None:
-            report.add(
-                "invalid-json",
-                "$body",
-                "a UTF-8 JSON object",
-                problem,
-                "Graph answers 400: Unable to read JSON request payload",
-            )
+            report.add("invalid-json", "$body", "a UTF-8 JSON object", problem,
+                       "Graph answers 400: Unable to read JSON request payload")
         else:
-            declared = _check_body(report, match, parsed)
+            concrete = _check_request_body(report, match, parsed)
+            declared = type_info(concrete.name, match.api_version) if concrete is not None else None
             data = parsed if isinstance(parsed, dict) else None
     except Exception as exc:
         _internal_error(report, exc)
     return RequestCheck(report.findings, data, declared)
 
 
-def validate_request(
-    match: RouteMatch | None, method: str, headers: Mapping[str, str], body: bytes
-) -> list[Finding]:
+def validate_request(match: RouteMatch | None, method: str, headers: Mapping[str, str], body: bytes) -> list[Finding]:
     """Findings for an attachment-creating request."""
     return check_request(match, method, headers, body).findings
 
@@ -725,22 +783,21 @@ def _check_error_envelope(report: _Report, body: bytes) -> None:
     error = data["error"]
     for key in ("code", "message"):
         if not isinstance(error.get(key), str):
-            report.add(
-                "error-envelope",
-                json_path(("error", key)),
-                "String",
-                "absent" if key not in error else describe_value(error[key]),
-                f"Graph's error envelope carries error.{key} as a string",
-            )
+            report.add("error-envelope", json_path(("error", key)), "String",
+                       "absent" if key not in error else describe_value(error[key]),
+                       f"Graph's error envelope carries error.{key} as a string")
 
 
-def validate_response(
-    match: RouteMatch | None,
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    request_body: bytes | None = None,
-) -> list[Finding]:
+def _expected_statuses(match: RouteMatch) -> tuple[int, ...]:
+    route = match.route
+    operation = route.operation.value
+    if route.operation is Operation.INLINE_ACTION and _response_type(match) is not None:
+        operation = "inlineAction+returns"
+    return success_statuses(operation, route.container)
+
+
+def validate_response(match: RouteMatch | None, status: int, headers: Mapping[str, str], body: bytes,
+                      request_body: bytes | None = None) -> list[Finding]:
     """Findings for the response to an attachment-creating request."""
     report = _Report("response")
     try:
@@ -751,34 +808,26 @@ def validate_response(
         if status >= 400:
             _check_error_envelope(report, body)
             return report.findings
+        expected = _expected_statuses(match)
+        listed = " or ".join(str(s) for s in expected)
         if not 200 <= status < 300:
-            report.add(
-                "unexpected-status",
-                "$status",
-                "201",
-                str(status),
-                "an attachment create answers 201, or an error status",
-            )
+            report.add("unexpected-status", "$status", listed, str(status),
+                       "this call answers " + listed + " when it succeeds, or an error status")
             return report.findings
-        if status != 201:
-            report.add(
-                "unexpected-success-status",
-                "$status",
-                "201",
-                str(status),
-                "Graph answers 201 Created when it creates an attachment",
-            )
-            if not body:
-                return report.findings
+        if status not in expected:
+            report.add("unexpected-success-status", "$status", listed, str(status),
+                       f"Graph answers {listed} when this call succeeds")
+        if _response_type(match) is None or (not body and status not in expected):
+            return report.findings  # an answer without a body (202 Accepted, or already reported)
         _check_content_type(report, headers, body)
         parsed, problem = parse_json_body(body)
         if problem is not None:
             report.add("invalid-json", "$body", "a UTF-8 JSON object", problem, "unreadable body")
             return report.findings
-        declared = None
-        if isinstance(parsed, dict) and "@odata.type" not in parsed and request_body:
-            declared = _declared_request_type(schema_for_route(match), request_body)
-        _check_body(report, match, parsed, declared)
+        hint = None
+        if isinstance(parsed, dict) and "@odata.type" not in parsed and match.route.operation is Operation.CREATE:
+            hint = _declared_type(match, request_body)
+        _check_response_body(report, match, parsed, hint)
     except Exception as exc:
         _internal_error(report, exc)
     return report.findings

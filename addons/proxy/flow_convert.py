@@ -7,15 +7,17 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
-from mitmproxy import http
+from mitmproxy import connection, http
 
-from graphtape.cassettes.model import Headers, Request, Response
+from graphtape.cassettes.model import Headers, Interaction, Request, Response
 
 __all__ = [
     "GRAPH_JSON_CONTENT_TYPE",
     "MISS_STATUS",
     "RECORD_FAILURE_STATUS",
+    "flow_from_interaction",
     "graph_error",
     "request_from_flow",
     "response_from_flow",
@@ -30,6 +32,9 @@ GRAPH_JSON_CONTENT_TYPE = (
 # 429/503/504) never mistakes graphtape's own answers for Graph's.
 MISS_STATUS = 599  # replay: nothing recorded matches
 RECORD_FAILURE_STATUS = 598  # record: the interaction could not be written
+
+# Everything RFC 3986 allows in a URI, "%" included (existing escapes stay as they are).
+_URI_CHARACTERS = ":/?#[]@!$&'()*+,;=%~-._"
 
 
 def _headers_from(fields: Any) -> Headers:
@@ -64,6 +69,34 @@ def response_from_flow(flow: http.HTTPFlow) -> Response:
         headers=_headers_from(resp.headers.fields),
         body=resp.raw_content or b"",
     )
+
+
+def flow_from_interaction(interaction: Interaction, timestamp: float) -> http.HTTPFlow:
+    """A finished HTTP/1.1 flow holding the interaction's exact bytes (bodies still content-encoded,
+    headers in recorded order and case), as if it had passed through mitmproxy at ``timestamp``.
+
+    mitmproxy keeps a URL as scheme, host, port and path, so a URI that spells out its default
+    port (``https://host:443/...``) comes back without it, and non-ASCII characters %-encoded;
+    the caller keeps the original. Raises ValueError for a URI mitmproxy cannot hold.
+    """
+    req, resp = interaction.request, interaction.response
+    request = http.Request(
+        host="", port=0, method=req.method.encode("utf-8", "surrogateescape"), scheme=b"", authority=b"", path=b"",
+        http_version=b"HTTP/1.1", headers=http.Headers(_fields_from(req.headers)), content=req.body,
+        trailers=None, timestamp_start=timestamp, timestamp_end=timestamp,
+    )
+    request.url = quote(req.uri, safe=_URI_CHARACTERS)  # mitmproxy holds URLs as ASCII: non-ASCII %-encoded
+    response = http.Response(
+        http_version=b"HTTP/1.1", status_code=resp.status_code, reason=resp.reason.encode("utf-8", "surrogateescape"),
+        headers=http.Headers(_fields_from(resp.headers)), content=resp.body, trailers=None,
+        timestamp_start=timestamp, timestamp_end=timestamp,
+    )
+    client = connection.Client(peername=("127.0.0.1", 0), sockname=("127.0.0.1", 0), timestamp_start=timestamp)
+    server = connection.Server(address=(request.host, request.port))
+    flow = http.HTTPFlow(client, server)
+    flow.request, flow.response = request, response
+    flow.timestamp_created = timestamp
+    return flow
 
 
 _HOP_BY_HOP_H2 = {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"}

@@ -7,9 +7,13 @@ The cassette records the request under ``graphtape_graph_url``
 the simulator matches the same calls made against Graph (VCR.py compares whole URIs),
 and replay misses compare Graph URLs with Graph URLs. The ``Host`` header follows.
 
-Left as they are: forward-mode requests (the client named the host itself) and requests
-that do not go to the reverse target, such as upload-session chunks, which go to the
-origin the session's ``uploadUrl`` named.
+Upload-session chunks (PUT or cancelling DELETE) go wherever the session's ``uploadUrl``
+pointed, in either mode; they are named on the session's canonical origin
+(:func:`graphtape.addons.graph.upload_urls.canonical_upload_request`): Outlook sessions on
+``https://outlook.office.com``, To Do sessions on the same Graph origin as every other call.
+
+Left as they are: other forward-mode requests (the client named the host itself) and
+requests that do not go to the reverse target.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from mitmproxy import http
 from mitmproxy.proxy.mode_specs import ReverseMode
 
 from graphtape.addons.graph.scope import upload_chunk_of
+from graphtape.addons.graph.upload_urls import GRAPH_ORIGIN, canonical_upload_request
 from graphtape.addons.proxy.flow_convert import request_from_flow
 from graphtape.cassettes.model import Headers, Request
 
-__all__ = ["meant_request"]
+__all__ = ["graph_origin_of", "meant_request"]
 
 
 def _goes_to_reverse_target(flow: http.HTTPFlow) -> bool:
@@ -35,11 +40,18 @@ def _goes_to_reverse_target(flow: http.HTTPFlow) -> bool:
     return (req.scheme, req.host.lower(), req.port) == (mode.scheme, host.lower(), port)
 
 
+def graph_origin_of(graph_url: str) -> str:
+    """``scheme://host[:port]`` of the configured Graph URL (Graph's own when unset)."""
+    graph = urlsplit(graph_url or GRAPH_ORIGIN)
+    return f"{graph.scheme}://{graph.netloc.lower()}"
+
+
 def meant_request(flow: http.HTTPFlow, graph_url: str) -> Request:
     """The flow's request as the cassette keeps it: under ``graph_url`` when it stands for Graph."""
     request = request_from_flow(flow)
-    if not graph_url or not _goes_to_reverse_target(flow) or upload_chunk_of(flow.request.method,
-                                                                              flow.request.url) is not None:
+    if upload_chunk_of(flow.request.method, flow.request.url) is not None:
+        return canonical_upload_request(request, graph_origin_of(graph_url))
+    if not graph_url or not _goes_to_reverse_target(flow):
         return request
     graph = urlsplit(graph_url)
     uri = urlunsplit(urlsplit(request.uri)._replace(scheme=graph.scheme, netloc=graph.netloc.lower()))

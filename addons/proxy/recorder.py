@@ -19,7 +19,11 @@ from mitmproxy import ctx, http
 from graphtape.addons.graph.routes import Operation, RouteMatch
 from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
 from graphtape.addons.graph.upload_checks import META_KEY, UploadChecks, UploadLink
-from graphtape.addons.graph.upload_urls import UPLOAD_ROUTE_NAME, UPLOAD_ROUTE_TEMPLATE
+from graphtape.addons.graph.upload_urls import (
+    UPLOAD_ROUTE_NAME,
+    UPLOAD_ROUTE_TEMPLATE,
+    canonical_session_answer,
+)
 from graphtape.addons.graph.validation import request_findings, response_findings
 from graphtape.addons.proxy.alerts import FINDINGS_METADATA_KEY
 from graphtape.addons.proxy.flow_convert import (
@@ -27,7 +31,8 @@ from graphtape.addons.proxy.flow_convert import (
     graph_error,
     response_from_flow,
 )
-from graphtape.addons.proxy.graph_uri import meant_request
+from graphtape.addons.proxy.flow_marks import findings_comment, mark_flow
+from graphtape.addons.proxy.graph_uri import graph_origin_of, meant_request
 from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
@@ -37,10 +42,6 @@ from graphtape.cassettes.model import Interaction, InteractionMeta, Request
 __all__ = ["Recorder", "findings_comment"]
 
 logger = logging.getLogger("graphtape")
-
-
-def findings_comment(findings: list[Finding]) -> str:
-    return "\n".join(str(f) for f in findings)
 
 
 @dataclass
@@ -74,9 +75,14 @@ class Recorder:
         # Validate what will be recorded (secrets already replaced): a finding quotes what it
         # saw, and findings land in the cassette and the log. Addons that rewrite where a
         # request goes (upload-URL routing) do so in requestheaders, before this hook.
+        # The URI the client meant: Graph's (or an upload session's canonical origin), whatever
+        # address the upstream listened on, so re-recordings write the same bytes.
         request = session.redact(meant_request(flow, ctx.options.graphtape_graph_url))
         link: UploadLink | None = None
-        if chunk is not None:
+        findings: list[Finding]
+        if chunk is not None and request.method == "DELETE":  # a session cancelled: nothing to check
+            body, findings = request.body, []
+        elif chunk is not None:
             body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"), "request")
             link, chunk_findings = self.uploads.chunk_request(request.uri, request.headers.as_dict(), len(body))
             findings = findings + chunk_findings
@@ -101,6 +107,7 @@ class Recorder:
             body, answer_findings = response_findings(route, response, state.request_body)
             if route is not None and route.route.operation is Operation.CREATE_UPLOAD_SESSION:
                 link = self.uploads.session_created(state.request_body, response.status_code, body)
+                response = canonical_session_answer(response, graph_origin_of(ctx.options.graphtape_graph_url))
         findings = state.findings + answer_findings
         route_name = route.route.name if route else (UPLOAD_ROUTE_NAME if state.upload else None)
         template = route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if state.upload else None)
@@ -145,11 +152,8 @@ class Recorder:
 
 
 def _mark(flow: http.HTTPFlow, findings: list[Finding], redacted_uri: str) -> None:
-    worst = max(f.severity.rank for f in findings)
     path = urlsplit(redacted_uri)._replace(scheme="", netloc="").geturl()  # the query's secrets stay out of logs
     for f in findings:
         level = logging.WARNING if f.severity is not Severity.INFO else logging.INFO
         logger.log(level, f"graphtape: {flow.request.method} {path}: {f}")
-    if worst >= Severity.WARNING.rank:
-        flow.marked = ":warning:" if worst == Severity.WARNING.rank else ":x:"
-    flow.comment = findings_comment(findings)
+    mark_flow(flow, findings)

@@ -3,38 +3,94 @@
 It runs inside mitmproxy (``graphtape simulate`` starts one in reverse mode, lazily
 connected, so nothing ever leaves the machine) and delegates the behaviour to
 :class:`GraphSimulation`, which has no mitmproxy in it.
+
+Graph hands out Outlook upload URLs on another service (``outlook.office.com``), and SDKs
+rely on that to keep their bearer token away from it. So the simulator opens a second
+loopback listener, the upload service, once the proxy runs: Outlook ``uploadUrl``s name it
+with the scheme the client used (a TLS client gets ``https://``) and a *hostname* other
+than the one the client used for Graph (``localhost`` for ``127.0.0.1`` and back), since
+clients decide where their token goes by hostname alone. Both listeners accept TLS and
+plain HTTP on the same port, with certificates from mitmproxy's CA in its confdir.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http
 from mitmproxy.net.http.status_codes import RESPONSES
+from mitmproxy.proxy import mode_specs
 
+from graphtape.addons.graph.upload_urls import alternate_loopback_host
 from graphtape.addons.proxy.tape import require_lazy_connections
-from graphtape.addons.simulation.engine import GraphSimulation
+from graphtape.addons.simulation.engine import GraphSimulation, RequestContext
 
-__all__ = ["Simulator"]
+__all__ = ["NEVER_CONTACTED", "Simulator"]
+
+logger = logging.getLogger("graphtape")
+
+# mitmproxy's reverse mode needs a target; the simulator answers every request itself and
+# connections are lazy, so this address is never contacted.
+NEVER_CONTACTED = "http://127.0.0.1:9"
+_H2_CONNECTION_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
+
+
+def _listen_spec(host: str, port: int) -> str:
+    address = f"[{host}]" if ":" in host else host
+    return f"reverse:{NEVER_CONTACTED}@{address}:{port}"
 
 
 class Simulator:
     def __init__(self, simulation: GraphSimulation | None = None) -> None:
         self.simulation = simulation or GraphSimulation()
         self.answered = 0
+        self.upload_port: int | None = None
+        self._upload_mode: mode_specs.ProxyMode | None = None
 
     def load(self, loader: Any) -> None:
         loader.add_option("graphtape_simulate", bool, False,
                           "Answer every request with graphtape's Graph simulator instead of an upstream.")
+        loader.add_option("graphtape_upload_port", int, -1,
+                          "With graphtape_simulate: the port of the simulator's upload service (Outlook upload "
+                          "URLs point there); 0 picks a free one, -1 (default) serves uploads on the main port.")
+        loader.add_option("graphtape_strict_parents", bool, False,
+                          "With graphtape_simulate: a message, event, post or task that was never created "
+                          "answers 404 ErrorItemNotFound instead of being created on first use.")
 
     def configure(self, updated: set[str]) -> None:
+        if "graphtape_strict_parents" in updated:
+            self.simulation.strict_parents = ctx.options.graphtape_strict_parents
         if "graphtape_simulate" in updated and ctx.options.graphtape_simulate:
             require_lazy_connections()
             # Upload URLs point back at the host the client used; mitmproxy's reverse
             # mode would otherwise rewrite Host to its (never contacted) target.
             if not ctx.options.keep_host_header:
                 ctx.options.update(keep_host_header=True)
+
+    async def running(self) -> None:
+        if not ctx.options.graphtape_simulate or ctx.options.graphtape_upload_port < 0:
+            return
+        proxyserver = ctx.master.addons.get("proxyserver")
+        host = ctx.options.listen_host or "127.0.0.1"
+        mode = mode_specs.ProxyMode.parse(_listen_spec(host, ctx.options.graphtape_upload_port))
+        modes = [server.mode for server in proxyserver.servers]
+        if not await proxyserver.servers.update([*modes, mode]):
+            logger.error("graphtape: the simulator's upload service could not open its port")
+            return
+        addrs = proxyserver.servers[mode].listen_addrs
+        if addrs:
+            self._upload_mode = mode
+            self.upload_port = int(addrs[0][1])
+
+    def upload_origin(self, scheme: str, graph_host: str) -> str | None:
+        """The upload service as a client that reached Graph at ``graph_host`` names it."""
+        if self.upload_port is None:
+            return None
+        other = alternate_loopback_host(urlsplit(f"//{graph_host}").hostname or "127.0.0.1")
+        return f"{scheme}://{other}:{self.upload_port}"
 
     def request(self, flow: http.HTTPFlow) -> None:
         if not ctx.options.graphtape_simulate or flow.response is not None:
@@ -43,19 +99,31 @@ class Simulator:
         headers = {k.lower(): v for k, v in req.headers.items()}
         if req.host_header and "host" not in headers:  # HTTP/2 carries it as :authority
             headers["host"] = req.host_header
+        scheme = "https" if flow.client_conn.tls_established else "http"
+        on_upload = self._upload_mode is not None and flow.client_conn.proxy_mode == self._upload_mode
+        context = RequestContext(
+            scheme=scheme,
+            upload_origin=self.upload_origin(scheme, headers.get("host") or ""),
+            listener=("upload" if on_upload else "graph") if self._upload_mode is not None else None,
+        )
         path = req.path  # path with query, as the client sent it
-        result = self.simulation.handle(req.method, path, headers, req.get_content(strict=False) or b"")
+        result = self.simulation.handle(req.method, path, headers, req.get_content(strict=False) or b"",
+                                        context=context)
+        version = req.http_version if req.http_version.startswith("HTTP/") else "HTTP/1.1"
+        fields = result.headers
+        if version.startswith(("HTTP/2", "HTTP/3")):
+            fields = [(k, v) for k, v in fields if k.lower() not in _H2_CONNECTION_HEADERS]
         now = time.time()
         flow.response = http.Response(
-            http_version=b"HTTP/1.1",
+            http_version=version.encode(),
             status_code=result.status,
             reason=RESPONSES.get(result.status, "").encode(),
-            headers=http.Headers([(k.encode(), v.encode()) for k, v in result.headers]),
+            headers=http.Headers([(k.encode(), v.encode()) for k, v in fields]),
             content=result.body,
             trailers=None,
             timestamp_start=now,
             timestamp_end=now,
         )
-        if not flow.response.headers.get("content-length"):
+        if result.status != 204 and not flow.response.headers.get("content-length"):
             flow.response.headers["Content-Length"] = str(len(result.body))
         self.answered += 1

@@ -1,18 +1,25 @@
-"""The UploadUrlRouting addon: in reverse mode, upload sessions go through graphtape too.
+"""The UploadUrlRouting addon: upload sessions go through graphtape, on an origin of their own.
 
-A createUploadSession answer names an ``uploadUrl`` on another host (Outlook's, or the
-simulator's own address). A client in reverse mode would PUT its chunks straight
-there, past graphtape. So, in reverse mode only:
+A createUploadSession answer names an ``uploadUrl`` the client PUTs its chunks to. Graph's
+Outlook sessions live on another host (``outlook.office.com``), and clients rely on that:
+the JavaScript Graph client sends its bearer token only to Graph's hostnames, msgraph-sdk
+only to the hosts it is told to. So, on the way to the client (``response``, after the
+recorder kept the upstream's answer), the ``uploadUrl`` is handed out as:
 
-- on the way to the client (``response``, after the recorder kept the upstream's
-  answer), the ``uploadUrl`` gets graphtape's own scheme and address, and its token
-  query parameters are given redacted, exactly as the cassette holds them: the client
-  sees the same URL whether the answer is live or replayed;
-- when a request arrives for that path (``requestheaders``, before the replayer and
-  recorder look at it), it is sent to the upstream origin the URL named, with the
-  original query (the real token) put back if the client sent the one it was given.
+- **reverse mode**, Outlook session: graphtape's own listener under *another hostname*
+  (``localhost`` when the client used ``127.0.0.1``, and back), same scheme and port;
+- **reverse mode**, To Do session (on Graph's host, sent with Authorization): graphtape's own
+  address exactly as the client used it;
+- **forward mode**: the canonical origin the cassette names (``outlook.office.com`` for
+  Outlook sessions, with the scheme the client used for Graph; the client's Graph host
+  for To Do), so the chunks come back through the proxy whatever the upstream's scheme;
 
-Forward mode needs none of this: the client's PUTs pass through the proxy anyway.
+with its token query parameters given redacted, exactly as the cassette holds them: the
+client sees the same URL whether the answer is live or replayed. When a request for that
+session's path arrives (``requestheaders``, before the replayer and recorder look at it),
+it is sent to the upstream origin the URL named, with the original query (the real
+token) put back if the client sent the one it was given.
+
 The mapping lives in memory for one run: a session must be created (recorded or
 replayed) in the same run as its chunks.
 """
@@ -29,7 +36,14 @@ from mitmproxy import http
 from mitmproxy.proxy.mode_specs import ReverseMode
 
 from graphtape.addons.graph.routes import Operation, match_path
-from graphtape.addons.graph.upload_urls import origin_of, session_key, with_origin
+from graphtape.addons.graph.upload_urls import (
+    OUTLOOK_ORIGIN,
+    alternate_loopback_host,
+    match_upload_url,
+    origin_of,
+    session_key,
+    with_origin,
+)
 from graphtape.addons.proxy.tape import Tape
 
 __all__ = ["UploadUrlRouting"]
@@ -48,12 +62,28 @@ def _is_reverse(flow: http.HTTPFlow) -> bool:
     return isinstance(flow.client_conn.proxy_mode, ReverseMode)
 
 
-def _own_origin(flow: http.HTTPFlow) -> str | None:
-    """graphtape's address as this client reached it."""
-    sockname = flow.client_conn.sockname
-    host, port = str(sockname[0]), int(sockname[1])
+def _host_part(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def handed_origin(flow: http.HTTPFlow, upstream_url: str) -> str | None:
+    """Where the client is told to send a session's chunks (see the module docstring)."""
+    found = match_upload_url(upstream_url)
+    if found is None:
+        return None
     scheme = "https" if flow.client_conn.tls_established else "http"
-    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+    if not _is_reverse(flow):
+        if found.kind == "outlook":
+            return f"{flow.request.scheme}://{urlsplit(OUTLOOK_ORIGIN).netloc}"
+        return origin_of(flow.request.url)
+    sockname = flow.client_conn.sockname
+    port = int(sockname[1])
+    # The hostname the client used: its TLS SNI; over plain HTTP mitmproxy's reverse mode has
+    # already replaced Host with the upstream's, so the address it listens on stands in.
+    hostname = (flow.client_conn.sni if flow.client_conn.tls_established else None) or str(sockname[0])
+    if found.kind == "todo":
+        return f"{scheme}://{_host_part(hostname, port)}"
+    return f"{scheme}://{_host_part(alternate_loopback_host(hostname), port)}"
 
 
 class UploadUrlRouting:
@@ -63,8 +93,6 @@ class UploadUrlRouting:
         self._routes: dict[str, _Route] = {}
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
-        if not _is_reverse(flow):
-            return
         with self._lock:
             route = self._routes.get(session_key(flow.request.path))
         if route is None:
@@ -79,18 +107,20 @@ class UploadUrlRouting:
 
     def response(self, flow: http.HTTPFlow) -> None:
         response = flow.response
-        if response is None or not _is_reverse(flow) or not 200 <= response.status_code < 300:
+        if response is None or not 200 <= response.status_code < 300:
             return
         match = match_path(flow.request.path)
         if match is None or match.route.operation is not Operation.CREATE_UPLOAD_SESSION:
             return
-        own = _own_origin(flow)
         try:
             data = json.loads(response.get_text(strict=False) or "")
         except (ValueError, RecursionError):
             return  # not a session object: the validator reports it, nothing to rewrite
         upstream_url = data.get("uploadUrl") if isinstance(data, dict) else None
-        if own is None or not isinstance(upstream_url, str) or "://" not in upstream_url:
+        if not isinstance(upstream_url, str) or "://" not in upstream_url:
+            return
+        own = handed_origin(flow, upstream_url)
+        if own is None:
             return
         session = self.tape.session
         shown = session.settings.redactor.redact_uri(upstream_url) if session is not None else upstream_url
@@ -98,6 +128,8 @@ class UploadUrlRouting:
         with self._lock:
             self._routes[session_key(upstream_url)] = _Route(
                 origin_of(upstream_url), urlsplit(upstream_url).query, urlsplit(handed).query)
+        if handed == upstream_url:
+            return
         data["uploadUrl"] = handed
         response.set_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         logger.info(f"graphtape: upload session {session_key(upstream_url)} routed through {own} "

@@ -5,11 +5,15 @@ Pure logic with no HTTP in it: :class:`UploadSessions` answers with an
 :class:`ChunkAccepted`; ``GraphSimulation`` turns those into Graph-shaped answers and
 creates the attachment when the last byte arrives.
 
+Two kinds of session, as Graph documents them: **Outlook** (messages, events, posts,
+Outlook tasks; the URL is pre-authenticated by its ``authtoken``) and **To Do** (the URL is
+on Graph and chunks carry the caller's bearer token, which the engine checks).
+
 Refusals, in the order they are checked (the first applies):
-unknown or finished session 404; an ``Authorization`` header 401 ``InvalidAudience``
-(the upload URL is pre-authenticated; users report this answer when an SDK sends
-its Graph token there); a missing or wrong ``authtoken`` 401; an expired session 401
-(the URL's token expires at ``expirationDateTime``); a missing or malformed
+unknown, finished or cancelled session 404; for Outlook sessions an ``Authorization``
+header 401 ``InvalidAudience`` (the upload URL is pre-authenticated; users report this
+answer when an SDK sends its Graph token there), a missing or wrong ``authtoken`` 401;
+an expired session 401 (the URL's token expires at ``expirationDateTime``); a missing or malformed
 Content-Range, a total that is not the declared size, or a body whose length is not
 the range's 400 ``InvalidRange``; a chunk of 4 MiB or more 413; a range that overlaps
 received bytes or leaves a gap 416 ``InvalidRange``.
@@ -33,6 +37,7 @@ from graphtape.addons.graph.upload_ranges import (
     parse_content_range,
     place_chunk,
 )
+from graphtape.addons.graph.upload_urls import UploadKind
 
 __all__ = [
     "SESSION_LIFETIME",
@@ -56,6 +61,7 @@ class UploadSession:
     size: int
     owner: Any  # the collection the finished attachment lands in (opaque here)
     expires: datetime
+    kind: UploadKind = "outlook"
     received: bytearray = field(default_factory=bytearray)
 
 
@@ -89,8 +95,8 @@ class UploadSessions:
         self._sessions: dict[str, UploadSession] = {}
 
     def open(self, session_id: str, declared: dict[str, Any], size: int, owner: Any,
-             now: datetime) -> UploadSession:
-        session = UploadSession(session_id, _fake_token(), declared, size, owner, now + SESSION_LIFETIME)
+             now: datetime, kind: UploadKind = "outlook") -> UploadSession:
+        session = UploadSession(session_id, _fake_token(), declared, size, owner, now + SESSION_LIFETIME, kind)
         with self._lock:
             self._sessions[session_id] = session
         return session
@@ -103,19 +109,40 @@ class UploadSessions:
             if session is None:
                 return UploadRefusal(404, "ErrorItemNotFound",
                                      f"No open upload session '{session_id}': it never existed or has finished.")
-            refusal = self._refusal(session, query, headers, body, now)
+            refusal = self._access_refusal(session, query, headers, now) or self._range_refusal(
+                session, headers, body)
             if refusal is not None:
                 return refusal
+            # The token's expiry stays as createUploadSession announced it (outlook-large-attachments,
+            # step 2: "remains the same"; the To Do walkthrough says the same).
             session.received += body
-            session.expires = now + SESSION_LIFETIME  # each accepted chunk extends the session
             complete = len(session.received) == session.size
             if complete:
                 del self._sessions[session_id]
             return ChunkAccepted(session, complete)
 
+    def cancel(self, session_id: str, query: str, headers: Mapping[str, str],
+               now: datetime) -> UploadRefusal | None:
+        """DELETE on the upload URL: the session ends, its bytes are dropped; None when done."""
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                return UploadRefusal(404, "ErrorItemNotFound",
+                                     f"No open upload session '{session_id}': it never existed or has finished.")
+            refusal = self._access_refusal(session, query, headers, now)
+            if refusal is None:
+                del self._sessions[session_id]
+            return refusal
+
     @staticmethod
-    def _refusal(session: UploadSession, query: str, headers: Mapping[str, str], body: bytes,
-                 now: datetime) -> UploadRefusal | None:
+    def _access_refusal(session: UploadSession, query: str, headers: Mapping[str, str],
+                        now: datetime) -> UploadRefusal | None:
+        if session.kind == "todo":  # Graph itself: the bearer token was checked by the engine
+            if now >= session.expires:
+                return UploadRefusal(401, "InvalidAuthenticationToken",
+                                     f"The upload session expired at {session.expires:%Y-%m-%dT%H:%M:%SZ}; "
+                                     "create a new one.")
+            return None
         if headers.get("authorization"):
             return UploadRefusal(401, "InvalidAudience",
                                  "The upload URL is pre-authenticated by its authtoken query parameter: send "
@@ -131,6 +158,10 @@ class UploadSessions:
             return UploadRefusal(401, "InvalidAuthenticationToken",
                                  f"The upload session expired at {session.expires:%Y-%m-%dT%H:%M:%SZ}; "
                                  "create a new one.")
+        return None
+
+    @staticmethod
+    def _range_refusal(session: UploadSession, headers: Mapping[str, str], body: bytes) -> UploadRefusal | None:
         try:
             chunk = parse_content_range(headers.get("content-range"))
         except RangeError as exc:

@@ -33,11 +33,13 @@ from graphtape.cassettes.serialization import load_cassette
 from graphtape.cli.exit_codes import report_exit_code
 from graphtape.cli.output.reports import (
     ReportCase,
+    ShapeDiff,
     report_options,
     write_report,
 )
 
-__all__ = ["DriftInputError", "config_from_options", "drift", "drift_cases", "drift_config_options", "load_samples"]
+__all__ = ["DriftInputError", "config_from_options", "drift", "drift_cases", "drift_config_options", "group_shapes",
+           "load_samples"]
 
 _CASSETTE_SUFFIXES = {".yaml", ".yml"}
 
@@ -87,6 +89,24 @@ def _schema_findings(samples: list[ResponseSample], config: DriftConfig) -> list
     return [f for s in samples for f in schema_drift(s, config)]
 
 
+def _merged_shape(samples: list[ResponseSample]) -> dict[str, set[str]]:
+    shape: dict[str, set[str]] = {}
+    for s in samples:
+        for path, types in s.shape.items():
+            shape.setdefault(path, set()).update(types)
+    return shape
+
+
+def group_shapes(baseline: list[ResponseSample], candidate: list[ResponseSample] | None, config: DriftConfig,
+                 labels: tuple[str, str] = ("baseline", "candidate")) -> ShapeDiff:
+    """The two groups' shapes side by side (the baseline alone when ``candidate`` is None), for the HTML report."""
+    before = _merged_shape(baseline)
+    after = _merged_shape(candidate) if candidate is not None else None
+    paths = set(before) | set(after or {})
+    return ShapeDiff(labels[0], before, labels[1], after, tuple(s.status for s in baseline),
+                     tuple(s.status for s in candidate or []), frozenset(p for p in paths if config.is_volatile(p)))
+
+
 def drift_cases(baseline: list[ResponseSample], candidate: list[ResponseSample], config: DriftConfig,
                 baseline_label: str = "baseline", candidate_label: str = "candidate") -> list[ReportCase]:
     """One case per candidate group (vs its baseline group and the schema), then per baseline group (schema)."""
@@ -105,11 +125,13 @@ def drift_cases(baseline: list[ResponseSample], candidate: list[ResponseSample],
         else:
             findings += compare_samples(base_groups.get(key, []), samples, config)
         findings += _schema_findings(samples, config)
-        cases.append(ReportCase(candidate_label, f"{route} [{subtype}]", _unique(findings)))
+        cases.append(ReportCase(candidate_label, f"{route} [{subtype}]", _unique(findings),
+                                shapes=group_shapes(base_groups.get(key, []), samples, config)))
     for key in sorted(base_groups):
         route, subtype = key
         cases.append(ReportCase(baseline_label, f"{route} [{subtype}]",
-                                _unique(_schema_findings(base_groups[key], config))))
+                                _unique(_schema_findings(base_groups[key], config)),
+                                shapes=group_shapes(base_groups[key], None, config)))
     return cases
 
 

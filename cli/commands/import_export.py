@@ -1,9 +1,12 @@
-"""``graphtape import`` (HAR or mitmproxy flow file -> cassette) and ``graphtape export`` (cassette -> HAR).
+"""``graphtape import`` (HAR or mitmproxy flow file -> cassette) and ``graphtape export``
+(cassette -> HAR and/or mitmproxy flow file).
 
-Import takes the same steps as a live recording: it keeps attachment-creating calls
-unless the scope is ``all``, validates request and response (the findings go with the
-interaction), and redacts secrets with the same Redactor, so an imported cassette
-replays exactly like a recorded one.
+Import takes the same steps as a live recording: it keeps attachment-creating calls (and
+upload-session chunk PUTs) unless the scope is ``all``, validates request and response
+(the findings go with the interaction), and redacts secrets with the same Redactor, so an
+imported cassette replays exactly like a recorded one. A flow file graphtape exported
+carries each interaction's own data (route, recorded time, findings, upload-session place);
+import keeps that data for every flow still as exported.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from pathlib import Path
 
 import click
 
-from graphtape.addons.graph.scope import in_scope, route_of
+from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
+from graphtape.addons.graph.upload_checks import UploadChecks, check_recorded
+from graphtape.addons.graph.upload_urls import UPLOAD_ROUTE_NAME, UPLOAD_ROUTE_TEMPLATE
 from graphtape.cassettes.errors import CassetteExistsError
 from graphtape.cassettes.har import Exchange, read_har
 from graphtape.cassettes.model import Cassette, Interaction, InteractionMeta
@@ -46,22 +51,31 @@ def read_capture(path: Path) -> list[Exchange]:
 
 def interactions_from_exchanges(exchanges: list[Exchange], scope: str,
                                 redactor: Redactor) -> tuple[list[Interaction], int]:
-    """The in-scope exchanges as validated, redacted interactions, and how many were out of scope."""
+    """The in-scope exchanges as validated, redacted interactions, and how many were out of scope.
+
+    An exchange that carries graphtape's own data keeps it; the others are validated here,
+    chunk PUTs against the upload sessions created before them, as ``graphtape validate`` does.
+    """
     from graphtape.addons.graph.validation import validate_interaction
 
+    uploads = UploadChecks()
     kept: list[Interaction] = []
     for ex in exchanges:
         route = route_of(ex.request.method, ex.request.uri)
-        if not in_scope(scope, route):
+        chunk = upload_chunk_of(ex.request.method, ex.request.uri) is not None
+        if not (in_scope(scope, route) or chunk):
             continue
-        findings = validate_interaction(Interaction(request=ex.request, response=ex.response))  # before redaction
-        kept.append(Interaction(
-            request=redactor.request(ex.request),
-            response=redactor.response(ex.response),
-            meta=InteractionMeta(route=route.route.name if route else None,
-                                 route_template=route.route.template if route else None,
-                                 recorded_at=ex.started, findings=tuple(findings)),
-        ))
+        captured = Interaction(request=ex.request, response=ex.response, meta=InteractionMeta(recorded_at=ex.started))
+        chunk_findings = check_recorded(uploads, captured)  # before redaction, as the recorder sees it
+        meta = ex.meta
+        if meta is None:
+            findings = validate_interaction(captured) if chunk_findings is None else chunk_findings
+            meta = InteractionMeta(
+                route=route.route.name if route else (UPLOAD_ROUTE_NAME if chunk else None),
+                route_template=route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if chunk else None),
+                recorded_at=ex.started, findings=tuple(findings))
+        kept.append(Interaction(request=redactor.request(ex.request), response=redactor.response(ex.response),
+                                meta=meta))
     return kept, len(exchanges) - len(kept)
 
 
@@ -95,13 +109,25 @@ def import_capture(source: Path, cassette: Path, scope: str, append: bool, redac
 @click.command()
 @click.option("--cassette", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="Cassette to export.")
-@click.option("--har", "har_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--har", "har_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HAR 1.2 file to write (opens in a browser's network panel and in mitmweb).")
-def export(cassette: Path, har_path: Path) -> None:
-    """Write CASSETTE's interactions as a HAR 1.2 file."""
-    from graphtape.cassettes.har import cassette_to_har
+@click.option("--mitm", "mitm_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="mitmproxy flow file to write (mitmweb -r, mitmdump -r), each flow marked and commented "
+                   "with its findings.")
+def export(cassette: Path, har_path: Path | None, mitm_path: Path | None) -> None:
+    """Write CASSETTE's interactions as a HAR 1.2 file (--har) and/or a mitmproxy flow file (--mitm)."""
+    if har_path is None and mitm_path is None:
+        raise click.UsageError("give --har FILE, --mitm FILE or both")
+    loaded = load_cassette(cassette)
+    if har_path is not None:
+        from graphtape.cassettes.har import cassette_to_har
 
-    document = cassette_to_har(load_cassette(cassette), _graphtape_version())
-    har_path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(har_path, json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
-    click.echo(f"graphtape export: {len(document['log']['entries'])} interactions from {cassette} to {har_path}")
+        document = cassette_to_har(loaded, _graphtape_version())
+        har_path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(har_path, json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
+        click.echo(f"graphtape export: {len(document['log']['entries'])} interactions from {cassette} to {har_path}")
+    if mitm_path is not None:
+        from graphtape.addons.proxy.flow_files import write_flow_file
+
+        count = write_flow_file(mitm_path, loaded, str(cassette))
+        click.echo(f"graphtape export: {count} interactions from {cassette} to {mitm_path}")

@@ -55,16 +55,22 @@ def _record_mode(cassette: Path, cassette_dir: str | None, asked: str | None) ->
 @click.option("--blob-threshold", type=click.IntRange(min=0), default=DEFAULT_BLOB_THRESHOLD, show_default=True,
               help="Bodies larger than this many bytes go to content-addressed files beside the cassette "
                    "(such cassettes are graphtape's own, not loadable by VCR.py); 0 keeps every body inline.")
+@click.option("--upstream-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="PEM file of the CA that signed a private upstream's certificate (e.g. graphtape simulate's "
+                   "over TLS), trusted when graphtape connects to it.")
 @click.option("--fsync/--no-fsync", default=True, show_default=True,
               help="fsync each interaction before its answer is released (--no-fsync: faster, but a crash of the "
                    "machine, not just of graphtape, may lose the last interactions).")
 @tape_options
 @alert_options
 def record(cassette: Path, upstream: str, host: str, port: int, mode: str, confdir: str | None, verbose: bool,
-           record_mode: str | None, scope: str, blob_threshold: int, fsync: bool, **kw: Any) -> None:
+           record_mode: str | None, scope: str, blob_threshold: int, upstream_ca: Path | None, fsync: bool,
+           **kw: Any) -> None:
     """Proxy to the upstream, validating and recording attachment calls into CASSETTE."""
     record_mode = _record_mode(cassette, kw["cassette_dir"], record_mode)
     settings = tape_settings(cassette, record_mode, scope, kw) | alert_settings(kw)
+    if upstream_ca is not None:
+        settings["ssl_verify_upstream_trusted_ca"] = str(upstream_ca.resolve())
     settings["graphtape_blob_threshold"] = blob_threshold
     settings["graphtape_fsync"] = fsync
     target = "forward proxy" if mode == "forward" else f"upstream {upstream}"

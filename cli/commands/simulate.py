@@ -1,6 +1,9 @@
-"""``graphtape simulate``: a local Graph look-alike for the attachment routes."""
+"""``graphtape simulate``: a local Graph look-alike for the attachment lifecycle."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import click
 
@@ -8,23 +11,43 @@ from graphtape.cli.runtime.server import ServerSpec, run_server
 
 __all__ = ["simulate"]
 
-# mitmproxy's reverse mode needs a target; the simulator answers every request itself and
-# connections are lazy, so this address is never contacted.
-_NEVER_CONTACTED = "reverse:http://127.0.0.1:9"
+# The CA certificate mitmproxy keeps in its confdir (created on first start).
+CA_CERT_NAME = "mitmproxy-ca-cert.pem"
+
+
+def _confdir(confdir: str | None) -> Path:
+    return Path(confdir).expanduser() if confdir else Path("~/.mitmproxy").expanduser()
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port to listen on; 0 picks a free one.")
+@click.option("--upload-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port of the upload service Outlook upload URLs point to (another listener, as "
+                   "outlook.office.com is another host than Graph's); 0 picks a free one.")
+@click.option("--strict-parents", is_flag=True,
+              help="A message, event, post or task that was never created answers 404 ErrorItemNotFound "
+                   "(default: created on first use).")
+@click.option("--confdir", type=click.Path(file_okay=False), default=None,
+              help="mitmproxy's configuration folder, whose CA signs the certificates of TLS clients. "
+                   "Default ~/.mitmproxy.")
+@click.option("--ca-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Copy the CA certificate (PEM) that TLS clients must trust to this file once ready.")
 @click.option("--verbose", "-v", is_flag=True, help="Log each request.")
 @click.option("--drift", "drifts", multiple=True, metavar="NAME",
               help="Answer creates with a drifted shape (repeatable or comma-separated): rename-property, "
                    "size-as-string, extra-property, new-enum-value, status-200, subtype-property, odata-type, "
                    "content-type.")
-def simulate(host: str, port: int, verbose: bool, drifts: tuple[str, ...]) -> None:
-    """Serve a local Graph look-alike for the attachment routes (no network needed)."""
-    from graphtape.addons.proxy.simulator import Simulator
+def simulate(host: str, port: int, upload_port: int, strict_parents: bool, confdir: str | None,
+             ca_out: Path | None, verbose: bool, drifts: tuple[str, ...]) -> None:
+    """Serve a local Graph look-alike for the attachment routes (no network needed).
+
+    The port speaks plain HTTP and TLS (https://HOST:PORT) alike; TLS clients trust the CA
+    certificate named in the ready line (or copied to --ca-out).
+    """
+    from graphtape.addons.proxy.prefer_http2 import PreferHttp2
+    from graphtape.addons.proxy.simulator import NEVER_CONTACTED, Simulator
     from graphtape.addons.simulation.drift_variants import (
         DriftingSimulation,
         UnknownDriftError,
@@ -35,8 +58,26 @@ def simulate(host: str, port: int, verbose: bool, drifts: tuple[str, ...]) -> No
     except UnknownDriftError as exc:
         raise click.BadParameter(str(exc), param_hint="--drift") from None
     simulator = Simulator(drifting)
-    spec = ServerSpec(label="simulator", mode=_NEVER_CONTACTED, host=host, port=port,
-                      options={"graphtape_simulate": True}, verbosity="info" if verbose else "warn")
-    detail = "Graph attachment simulator" + (f", drift: {', '.join(drifting.drifts)}" if drifting else "")
-    run_server(spec, [simulator], lambda: detail)
+    ca_cert = _confdir(confdir) / CA_CERT_NAME
+    options = {"graphtape_simulate": True, "graphtape_upload_port": upload_port,
+               "graphtape_strict_parents": strict_parents}
+    spec = ServerSpec(label="simulator", mode=f"reverse:{NEVER_CONTACTED}", host=host, port=port, options=options,
+                      confdir=confdir, verbosity="info" if verbose else "warn")
+
+    def detail() -> str:
+        if ca_out is not None:
+            ca_out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ca_cert, ca_out)
+        uploads = simulator.upload_origin("http", host)
+        parts = ["Graph attachment simulator"]
+        if drifting:
+            parts.append(f"drift: {', '.join(drifting.drifts)}")
+        if strict_parents:
+            parts.append("strict parents")
+        if uploads:
+            parts.append(f"uploads on {uploads.removeprefix('http://')}")
+        parts.append(f"TLS CA {ca_out or ca_cert}")
+        return "; ".join(parts)
+
+    run_server(spec, [simulator, PreferHttp2()], detail)
     click.echo(f"graphtape simulator stopped: answered {simulator.answered} requests.")

@@ -17,6 +17,7 @@ from graphtape.addons.graph.validation import (
 )
 from graphtape.cassettes.errors import GraphtapeError, InputError
 from graphtape.cassettes.http_documents import parse_http_document
+from graphtape.cassettes.model import Headers, InteractionMeta, Request, Response
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cli.exit_codes import report_exit_code
 from graphtape.cli.output.reports import (
@@ -38,8 +39,8 @@ def _cassette_cases(path: Path) -> list[ReportCase]:
     for i, it in enumerate(cassette.interactions):
         chunk_findings = check_recorded(uploads, it)
         findings = validate_interaction(it) if chunk_findings is None else chunk_findings
-        cases.append(ReportCase(str(path), f"interactions[{i}] {it.request.method} {urlsplit(it.request.uri).path}",
-                                findings))
+        cases.append(ReportCase.of_interaction(
+            str(path), f"interactions[{i}] {it.request.method} {urlsplit(it.request.uri).path}", findings, it))
     return cases
 
 
@@ -51,12 +52,16 @@ def _document_cases(path: Path, text: str) -> list[ReportCase]:
         if msg.kind == "request":
             route = match_route(msg.method, urlsplit(msg.target).path)
             findings = validate_request(route, msg.method, headers, msg.body)
-            cases.append(ReportCase(str(path), f"line {msg.line} request {msg.method} {msg.target}", findings))
+            cases.append(ReportCase(str(path), f"line {msg.line} request {msg.method} {msg.target}", findings,
+                                    request=Request(msg.method, msg.target, Headers(msg.headers), msg.body),
+                                    meta=InteractionMeta(route=route.route.name if route else None)))
             last_request = (route, msg)
         else:
             route, request = last_request if last_request else (None, None)
             findings = validate_response(route, msg.status, headers, msg.body, request.body if request else None)
-            cases.append(ReportCase(str(path), f"line {msg.line} response {msg.status}", findings))
+            cases.append(ReportCase(str(path), f"line {msg.line} response {msg.status}", findings,
+                                    response=Response(msg.status, "", Headers(msg.headers), msg.body),
+                                    meta=InteractionMeta(route=route.route.name if route else None)))
     if not cases:
         raise InputError(f"{path}: no HTTP request or response found (expected ```http blocks or an .http file)")
     return cases
@@ -65,7 +70,9 @@ def _document_cases(path: Path, text: str) -> list[ReportCase]:
 def _body_cases(path: Path, raw: bytes, route_path: str) -> list[ReportCase]:
     route = match_route("POST", route_path)
     findings = validate_request(route, "POST", {"content-type": "application/json"}, raw)
-    return [ReportCase(str(path), f"request body (as POST {route_path})", findings)]
+    request = Request("POST", route_path, Headers.of({"Content-Type": "application/json"}), raw)
+    return [ReportCase(str(path), f"request body (as POST {route_path})", findings, request=request,
+                       meta=InteractionMeta(route=route.route.name if route else None))]
 
 
 def _cases_for(path: Path, route_path: str) -> list[ReportCase]:

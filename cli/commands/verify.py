@@ -30,7 +30,7 @@ from graphtape.cassettes.model import Cassette, Interaction, Response
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cassettes.storage import CassetteLock, save_cassette
-from graphtape.cli.commands.drift import config_from_options, drift_config_options
+from graphtape.cli.commands.drift import config_from_options, drift_config_options, group_shapes
 from graphtape.cli.exit_codes import report_exit_code
 from graphtape.cli.output.reports import (
     ReportCase,
@@ -71,13 +71,15 @@ def _rerecorded(interaction: Interaction, live: Response) -> Interaction:
               help="Send to this base URL instead of the recorded one (path and query are kept).")
 @click.option("--token-env", default=DEFAULT_TOKEN_ENV, show_default=True, metavar="NAME",
               help="Environment variable holding the bearer token sent as Authorization (never the cassette's).")
+@click.option("--upstream-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="PEM file of the CA that signed a private upstream's certificate (trusted for its TLS).")
 @click.option("--update", is_flag=True, help="Re-record the interactions whose live answer drifted.")
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
               help="Seconds to wait for each live answer.")
 @report_options
 @drift_config_options
-def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, timeout: float, fmt: str,
-           output: Path | None, colour: bool | None, **kw: Any) -> None:
+def verify(cassette: Path, upstream: str | None, token_env: str, upstream_ca: Path | None, update: bool,
+           timeout: float, fmt: str, output: Path | None, colour: bool | None, **kw: Any) -> None:
     """Re-send CASSETTE's requests to the live service and report drift in its answers.
 
     The Authorization header is built from the environment variable --token-env at
@@ -99,7 +101,8 @@ def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, t
     if lock is not None:
         lock.acquire()
     try:
-        cases, updated = _verify_all(loaded, cassette, upstream, authorization, timeout, config, update)
+        cafile = str(upstream_ca) if upstream_ca is not None else None
+        cases, updated = _verify_all(loaded, cassette, upstream, authorization, timeout, config, update, cafile)
         changed = sum(1 for a, b in zip(updated, loaded.interactions, strict=True) if a is not b)
         if lock is not None and changed:
             save_cassette(cassette, Cassette(interactions=updated, meta=loaded.meta))
@@ -112,7 +115,8 @@ def verify(cassette: Path, upstream: str | None, token_env: str, update: bool, t
 
 
 def _verify_all(loaded: Cassette, cassette: Path, upstream: str | None, authorization: str | None, timeout: float,
-                config: DriftConfig, update: bool) -> tuple[list[ReportCase], list[Interaction]]:
+                config: DriftConfig, update: bool,
+                cafile: str | None = None) -> tuple[list[ReportCase], list[Interaction]]:
     """Re-send every interaction: one report case each, and the interactions as ``--update`` would keep them."""
     cases: list[ReportCase] = []
     updated = list(loaded.interactions)
@@ -121,12 +125,18 @@ def _verify_all(loaded: Cassette, cassette: Path, upstream: str | None, authoriz
         for i, interaction in bar:
             name = f"interactions[{i}] {interaction.request.method} {interaction.request.path}"
             try:
-                live = resend(interaction.request, upstream, authorization, timeout)
+                live = resend(interaction.request, upstream, authorization, timeout, cafile)
             except OSError as exc:
-                cases.append(ReportCase(str(cassette), name, error=f"no answer: {getattr(exc, 'reason', exc)}"))
+                cases.append(ReportCase(str(cassette), name, error=f"no answer: {getattr(exc, 'reason', exc)}",
+                                        request=interaction.request, response=interaction.response,
+                                        meta=interaction.meta))
                 continue
-            findings = live_drift(interaction, live, config, f"{cassette} interactions[{i}]")
-            cases.append(ReportCase(str(cassette), name, findings))
+            source = f"{cassette} interactions[{i}]"
+            findings = live_drift(interaction, live, config, source)
+            shapes = group_shapes([sample_from_interaction(interaction, source)],
+                                  [sample_from_interaction(interaction, source, live)], config, ("recorded", "live"))
+            cases.append(ReportCase.of_interaction(str(cassette), name, findings, interaction, live=live,
+                                                   shapes=shapes))
             if update and findings:
                 updated[i] = _rerecorded(interaction, live)
     return cases, updated

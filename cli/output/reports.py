@@ -1,4 +1,4 @@
-"""Findings reports in text, JSON, JUnit XML and Markdown."""
+"""Findings reports in text, JSON, JUnit XML, Markdown and HTML (the last in html_report.py)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,50 @@ from pathlib import Path
 from typing import IO, Any
 
 from graphtape.cassettes.findings import Finding, Severity
+from graphtape.cassettes.model import Interaction, InteractionMeta, Request, Response
 
-__all__ = ["FORMATS", "ReportCase", "colour_wanted", "render", "report_options", "write_report"]
+__all__ = ["FORMATS", "ReportCase", "ShapeDiff", "colour_wanted", "render", "report_options", "write_report"]
 
-FORMATS = ("text", "json", "junit", "markdown")
+FORMATS = ("text", "json", "junit", "markdown", "html")
+
+
+@dataclass
+class ShapeDiff:
+    """Two sides' JSON shapes (path -> JSON types) put side by side: drift's baseline and candidate,
+    or verify's recorded and live answer. ``after`` None: one side only (a baseline checked alone)."""
+
+    before_label: str
+    before: dict[str, set[str]]
+    after_label: str = ""
+    after: dict[str, set[str]] | None = None
+    before_statuses: tuple[int, ...] = ()
+    after_statuses: tuple[int, ...] = ()
+    ignored: frozenset[str] = frozenset()  # paths drift never compares (volatile)
 
 
 @dataclass
 class ReportCase:
-    """One thing checked (a request, a response, an interaction) and what was found."""
+    """One thing checked (a request, a response, an interaction) and what was found.
+
+    The exchange itself (``request``, ``response``, graphtape's ``meta``; verify's ``live``
+    answer; drift's ``shapes``) is optional: only the HTML report shows it.
+    """
 
     source: str  # file
     name: str  # "interactions[2] request", "line 55 request"
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None  # the source could not be read at all
+    request: Request | None = None
+    response: Response | None = None
+    meta: InteractionMeta | None = None  # route, recorded time, upload-session place
+    live: Response | None = None  # verify: the live answer to ``request``
+    shapes: ShapeDiff | None = None
+
+    @classmethod
+    def of_interaction(cls, source: str, name: str, findings: list[Finding], interaction: Interaction,
+                       live: Response | None = None, shapes: ShapeDiff | None = None) -> ReportCase:
+        return cls(source, name, findings, request=interaction.request, response=interaction.response,
+                   meta=interaction.meta, live=live, shapes=shapes)
 
     @property
     def failed(self) -> bool:
@@ -137,6 +167,10 @@ def render(cases: list[ReportCase], fmt: str, *, title: str = "graphtape", strea
         return render_junit(cases, title)
     if fmt == "markdown":
         return render_markdown(cases, title)
+    if fmt == "html":
+        from graphtape.cli.output.html_report import render_html
+
+        return render_html(cases, title)
     return render_text(cases, colour_wanted(stream, colour))
 
 

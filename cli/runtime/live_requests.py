@@ -8,6 +8,7 @@ never a proxy from the environment (the proxy might be graphtape itself).
 from __future__ import annotations
 
 import http.client
+import ssl
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit, urlunsplit
@@ -38,10 +39,19 @@ def retarget(uri: str, upstream: str | None) -> str:
     return urlunsplit((base.scheme, base.netloc, base.path + rec.path, rec.query, ""))
 
 
-def resend(request: Request, upstream: str | None, authorization: str | None, timeout: float) -> Response:
+def _opener(cafile: str | None) -> urllib.request.OpenerDirector:
+    if cafile is None:
+        return _OPENER
+    context = ssl.create_default_context(cafile=cafile)
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+
+
+def resend(request: Request, upstream: str | None, authorization: str | None, timeout: float,
+           cafile: str | None = None) -> Response:
     """Send ``request`` again; the live answer (any status).
 
-    Raises OSError (UpstreamError for a malformed answer) when nothing usable answers.
+    ``cafile``: a PEM of the CA a private upstream's certificate chains to (trusted instead of
+    the system's). Raises OSError (UpstreamError for a malformed answer) when nothing usable answers.
     """
     headers = [(k, v) for k, v in request.headers if k.lower() not in _DROPPED]
     if authorization:
@@ -49,7 +59,7 @@ def resend(request: Request, upstream: str | None, authorization: str | None, ti
     req = urllib.request.Request(retarget(request.uri, upstream), data=request.body or None,
                                  method=request.method, headers=dict(headers))
     try:
-        with _OPENER.open(req, timeout=timeout) as answer:
+        with _opener(cafile).open(req, timeout=timeout) as answer:
             return Response(answer.status, answer.reason or "", Headers.of(list(answer.headers.items())),
                             answer.read())
     except urllib.error.HTTPError as exc:  # an error status is an answer, not a failure

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from graphtape.cassettes.errors import GraphtapeError
 
@@ -84,7 +85,10 @@ class GraphtapeProcess:
 
     @property
     def port(self) -> int:
-        return int(self.url.rsplit(":", 1)[1])
+        port = urlsplit(self.url).port  # the URL may go on with a path and a query (the viewer's token)
+        if port is None:
+            raise ValueError(f"no port in {self.url!r}")
+        return port
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
         """Signal the process, wait for it, and collect the rest of its output."""

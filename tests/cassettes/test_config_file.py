@@ -116,5 +116,7 @@ def test_every_key_is_an_addon_option_and_every_addon_option_a_key() -> None:
               "print(json.dumps(sorted(k for k in o.keys() if k.startswith('graphtape_'))))\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
     options = {name.removeprefix("graphtape_") for name in json.loads(out.stdout)}
-    # per run, not per project: which cassette, and whether to answer with the simulator
-    assert set(KEYS) - {"upstream"} == options - {"cassette", "simulate"}
+    # per run, not per project: which cassette, and whether to answer with the simulator (and how:
+    # the built-in simulator's own settings, as `graphtape simulate` takes them)
+    assert set(KEYS) - {"upstream"} == options - {"cassette", "simulate",
+                                                  "strict_parents", "upload_port"}

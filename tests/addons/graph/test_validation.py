@@ -118,7 +118,6 @@ def test_seed_request_example_is_caught() -> None:
         ("abstract-odata-type", "$.@odata.type", Severity.ERROR),
         ("wrong-type", "$.size", Severity.ERROR),
         ("wrong-type", "$.isInline", Severity.ERROR),
-        ("read-only-property", "$.size", Severity.WARNING),
     }
     size = next(f for f in findings if f.code == "wrong-type" and f.path == "$.size")
     assert (size.expected, size.seen, size.where) == ("Int32", 'string "Integer"', "request")
@@ -150,7 +149,7 @@ BIG_FILE = base64.b64encode(b"\0" * (MAX_FILE_BYTES + 1)).decode()
 REQUEST_CASES: list[tuple[str, str, dict[str, str], Any, tuple[str, str, Severity]]] = [
     ("no-type", MESSAGE_V1, JSON, {"name": "a.txt", "contentBytes": "SGVsbG8="}, ("missing-odata-type", "$.@odata.type", Severity.ERROR)),
     ("unknown-type", MESSAGE_V1, JSON, {**CLEAN_FILE, "@odata.type": "#microsoft.graph.driveItem"}, ("unknown-odata-type", "$.@odata.type", Severity.ERROR)),
-    ("case-of-type", MESSAGE_V1, JSON, {**CLEAN_FILE, "@odata.type": "#microsoft.graph.FileAttachment"}, ("unknown-odata-type", "$.@odata.type", Severity.ERROR)),
+    ("case-of-type", MESSAGE_V1, JSON, {**CLEAN_FILE, "@odata.type": "#microsoft.graph.FileAttachment"}, ("odata-type-case", "$.@odata.type", Severity.WARNING)),
     ("abstract", MESSAGE_V1, JSON, {**CLEAN_FILE, "@odata.type": "#microsoft.graph.attachment"}, ("abstract-odata-type", "$.@odata.type", Severity.ERROR)),
     ("abstract-todo", TODO_V1, JSON, {"@odata.type": "#microsoft.graph.attachmentBase", "name": "a"}, ("abstract-odata-type", "$.@odata.type", Severity.ERROR)),
     ("file-on-todo", TODO_V1, JSON, CLEAN_FILE, ("odata-type-not-allowed-on-route", "$.@odata.type", Severity.ERROR)),
@@ -165,13 +164,12 @@ REQUEST_CASES: list[tuple[str, str, dict[str, str], Any, tuple[str, str, Severit
     ("todo-doc-example", TODO_V1, JSON, {"@odata.type": "#microsoft.graph.taskFileAttachment", "name": "smile", "contentBytes": "a0b1c76de9f7="}, ("invalid-base64", "$.contentBytes", Severity.ERROR)),
     ("base64url", TODO_V1, JSON, {"@odata.type": "#microsoft.graph.taskFileAttachment", "name": "a", "contentBytes": "_-8="}, ("invalid-base64", "$.contentBytes", Severity.ERROR)),
     ("id-sent", MESSAGE_V1, JSON, {**CLEAN_FILE, "id": "AAMk="}, ("read-only-property", "$.id", Severity.WARNING)),
-    ("modified-sent", MESSAGE_V1, JSON, {**CLEAN_FILE, "lastModifiedDateTime": "2020-01-01T00:00:00Z"}, ("read-only-property", "$.lastModifiedDateTime", Severity.WARNING)),
     ("no-content", MESSAGE_V1, JSON, {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt"}, ("missing-required-property", "$.contentBytes", Severity.ERROR)),
     ("null-name", MESSAGE_V1, JSON, {**CLEAN_FILE, "name": None}, ("missing-required-property", "$.name", Severity.ERROR)),
     ("no-item", EVENT_V1, JSON, {"@odata.type": "#microsoft.graph.itemAttachment", "name": "x"}, ("missing-required-property", "$.item", Severity.ERROR)),
     ("no-source", MESSAGE_BETA, JSON, {"@odata.type": "#microsoft.graph.referenceAttachment", "name": "x"}, ("missing-required-property", "$.sourceUrl", Severity.ERROR)),
     ("todo-null-content", TODO_V1, JSON, {"@odata.type": "#microsoft.graph.taskFileAttachment", "name": "a", "contentBytes": None}, ("wrong-type", "$.contentBytes", Severity.ERROR)),
-    ("enum", MESSAGE_BETA, JSON, {"@odata.type": "#microsoft.graph.referenceAttachment", "name": "x", "sourceUrl": "https://x", "permission": "Edit"}, ("enum-value", "$.permission", Severity.ERROR)),
+    ("enum", MESSAGE_BETA, JSON, {"@odata.type": "#microsoft.graph.referenceAttachment", "name": "x", "sourceUrl": "https://x", "permission": "Edit"}, ("enum-value", "$.permission", Severity.WARNING)),
     ("provider", MESSAGE_BETA, JSON, {"@odata.type": "#microsoft.graph.referenceAttachment", "name": "x", "sourceUrl": "https://x", "providerType": "box"}, ("enum-value", "$.providerType", Severity.ERROR)),
     ("sourceUrl-on-file", MESSAGE_BETA, JSON, {**CLEAN_FILE, "sourceUrl": "https://contoso.sharepoint.com/a.txt"}, ("unknown-property", "$.sourceUrl", Severity.ERROR)),
     ("sourceUrl-v1", MESSAGE_V1, JSON, {"@odata.type": "#microsoft.graph.referenceAttachment", "name": "x", "sourceUrl": "https://x"}, ("unknown-property", "$.sourceUrl", Severity.ERROR)),
@@ -227,6 +225,12 @@ def test_clean_bodies_of_every_subtype_validate_clean() -> None:
     ]
     for path, body in cases:
         assert _loud(validate_request(_route(path), "POST", JSON, _body(body))) == [], body
+
+
+def test_only_id_is_read_only() -> None:
+    # The attachment page marks only id read-only: sending size or lastModifiedDateTime is legal.
+    body = {**CLEAN_FILE, "size": 5, "isInline": False, "lastModifiedDateTime": "2020-01-01T00:00:00Z"}
+    assert _loud(validate_request(_route(MESSAGE_V1), "POST", JSON, _body(body))) == []
 
 
 def test_enum_case_difference_is_named() -> None:
@@ -324,7 +328,8 @@ RESPONSE_CASES: list[tuple[str, str, int, dict[str, str], Any, Any, tuple[str, s
     ("error-flat", MESSAGE_V1, 400, JSON, {"code": "BadRequest", "message": "x"}, None, ("error-envelope", "$.error", Severity.WARNING)),
     ("error-html", MESSAGE_V1, 502, {"Content-Type": "text/html"}, b"<html>Bad gateway</html>", None, ("error-envelope", "$body", Severity.WARNING)),
     ("upload-ok", UPLOAD_V1, 201, JSON, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.uploadSession", "uploadUrl": "https://outlook.office.com/api/v2.0/x?authtoken=e", "expirationDateTime": "2019-09-25T01:09:30.7671707Z", "nextExpectedRanges": ["0-"]}, None, None),
-    ("upload-missing", UPLOAD_V1, 201, JSON, {"uploadUrl": "https://x", "nextExpectedRanges": ["0-"]}, None, ("missing-required-property", "$.expirationDateTime", Severity.ERROR)),
+    ("upload-nullable", UPLOAD_V1, 201, JSON, {"uploadUrl": "https://x", "nextExpectedRanges": ["0-"]}, None, None),
+    ("upload-bad-url", UPLOAD_V1, 201, JSON, {"uploadUrl": 5, "nextExpectedRanges": ["0-"]}, None, ("wrong-type", "$.uploadUrl", Severity.ERROR)),
 ]
 
 
@@ -487,10 +492,14 @@ def test_parse_json_body() -> None:
 
 @pytest.mark.parametrize(("path", "body", "expected"), [
     (UPLOAD_V1, {"AttachmentItem": {"attachmentType": "file", "name": "a.pdf", "size": 1024}},
-     [("upload-session-small-file", "$.AttachmentItem.size", Severity.INFO)]),
+     [("upload-session-small-file", "$.AttachmentItem.size", Severity.ERROR)]),
+    (UPLOAD_V1, {"AttachmentItem": {"attachmentType": "file", "name": "a.pdf", "size": 150 * 1024 * 1024 + 1}},
+     [("upload-session-too-large", "$.AttachmentItem.size", Severity.ERROR)]),
+    (TODO_UPLOAD_V1, {"attachmentInfo": {"attachmentType": "file", "name": "a.pdf", "size": 25 * 1024 * 1024 + 1}},
+     [("upload-session-too-large", "$.attachmentInfo.size", Severity.ERROR)]),
     (UPLOAD_V1, {"AttachmentItem": {"attachmentType": "file", "name": "a.pdf", "size": 3 * 1024 * 1024}}, []),
     (TODO_UPLOAD_V1, {"attachmentInfo": {"attachmentType": "file", "name": "a.pdf", "size": 1024}}, []),
-], ids=["small-message-file", "3-MiB", "todo-any-size"])
-def test_upload_session_for_a_small_file_is_noted(path: str, body: Any, expected: list[Any]) -> None:
+], ids=["small-message-file", "3-MiB", "todo-any-size", "over-150-MiB", "todo-over-25-MiB"])
+def test_upload_session_outside_its_sizes(path: str, body: Any, expected: list[Any]) -> None:
     findings = validate_request(_route(path), "POST", JSON, _body(body))
     assert [(f.code, f.path, f.severity) for f in findings] == expected

@@ -99,3 +99,53 @@ def test_a_replay_miss_compares_graph_urls(run_graphtape, simulator, tmp_path: P
     graph = miss.json()["graphtape"]
     assert graph["request"]["uri"] == "https://graph.microsoft.com" + SEED_ROUTES["message"]
     assert graph["nearest"]["uri"] == "https://graph.microsoft.com" + PICKS[0].path
+
+
+# Upload sessions, per Microsoft's "Attach large files to Outlook messages" and "Attach files to To Do
+# tasks" pages: an Outlook session's uploadUrl is on outlook.office.com (its chunks without Authorization,
+# 3 MB at least); a To Do session's is on the Graph host the client called (chunks with Authorization).
+# Its chunks are recorded on that same Graph origin as every other call, national cloud included.
+OUTLOOK_SIZE = 3 * 1024 * 1024 + 10
+TODO_SIZE = 100
+UPLOADS = [  # (createUploadSession path, its body, file size, chunks carry the token, canonical upload origin)
+    ("/v1.0/me/messages/AAMkAGI2TG93AAA=/attachments/createUploadSession",
+     {"AttachmentItem": {"attachmentType": "file", "name": "report.pdf", "size": OUTLOOK_SIZE}},
+     OUTLOOK_SIZE, False, "https://outlook.office.com"),
+    ("/v1.0/me/todo/lists/AAMkAGl1AAA=/tasks/AAMkAGl2AAA=/attachments/createUploadSession",
+     {"attachmentInfo": {"attachmentType": "file", "name": "notes.txt", "size": TODO_SIZE}},
+     TODO_SIZE, True, None),  # None: the Graph origin the cassette names
+]
+
+
+def _upload(base_url: str, path: str, body: dict[str, object], size: int, token_on_chunk: bool) -> list[int]:
+    auth = {"Authorization": "Bearer fake-token"}
+    with httpx.Client(trust_env=False, timeout=60) as client:
+        created = client.post(base_url + path, json=body, headers=auth)
+        url = created.json()["uploadUrl"]
+        chunk = client.put(url, content=bytes(size), headers={
+            "Content-Range": f"bytes 0-{size - 1}/{size}", **(auth if token_on_chunk else {})})
+    return [created.status_code, chunk.status_code]
+
+
+@pytest.mark.parametrize(("option", "origin"), CLOUDS, ids=["global", "us-gov"])
+@pytest.mark.parametrize(("path", "body", "size", "token_on_chunk", "upload_origin"), UPLOADS, ids=["outlook", "todo"])
+def test_upload_sessions_are_recorded_on_their_canonical_origin(
+        run_graphtape, simulator, tmp_path: Path, option: tuple[str, ...], origin: str, path: str,
+        body: dict[str, object], size: int, token_on_chunk: bool, upload_origin: str | None) -> None:
+    cassette = tmp_path / "upload.yaml"
+    rec = run_graphtape("record", "--cassette", str(cassette), "--upstream", simulator.url, "--port", "0", *option)
+    live = _upload(rec.url, path, body, size, token_on_chunk)
+    assert rec.stop() == 0, rec.stdout + rec.stderr
+    assert live in ([201, 201], [200, 201])  # Outlook creates with 201, To Do with 200; the last chunk 201
+
+    expected = upload_origin or origin
+    created, chunk = load_cassette(cassette).interactions
+    assert created.request.uri == origin + path
+    assert json.loads(created.response.body)["uploadUrl"].startswith(expected + "/")
+    assert chunk.request.method == "PUT" and chunk.request.uri.startswith(expected + "/")
+    assert chunk.request.headers.get("host") == expected.split("://")[1]
+
+    # Replay looks the chunk up under the same canonical URI: the same answers, offline.
+    rep = run_graphtape("replay", "--cassette", str(cassette), "--port", "0", *option)
+    assert _upload(rep.url, path, body, size, token_on_chunk) == live
+    assert rep.stop() == 0, rep.stdout + rep.stderr

@@ -79,8 +79,9 @@ def test_step_1_fails_on_an_empty_or_short_example_cassette(tmp_path: Path, keep
 
 
 def test_step_2_fails_when_the_cassette_is_short(tmp_path: Path, simulator) -> None:
-    """A call outside the recorded scope is passed through unrecorded: one answer short in the cassette."""
-    path = "/v1.0/users/adele@contoso.com/events"
+    """A call outside the recorded scope (creating a contact: no attachments there) is passed through
+    unrecorded: one answer short in the cassette."""
+    path = "/v1.0/users/adele@contoso.com/contacts"
     other = ExampleRequest("not an attachment call", path, b"{}", 0)
     status = httpx.post(simulator.url + path, content=b"{}", headers=other.all_headers(), trust_env=False,
                         timeout=30).status_code

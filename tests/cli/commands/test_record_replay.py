@@ -70,7 +70,9 @@ def test_record_holds_each_interaction_with_findings_and_no_token(recorded: dict
     statuses = [i.response.status_code for i in loaded.interactions[: len(EXAMPLES)]]
     assert statuses == [e.expected_status for e in EXAMPLES]
     routes = {i.meta.route for i in loaded.interactions}
-    assert {"user-message", "user-message-event", "group-post", "outlook-taskgroup-task"} <= routes
+    assert {"users-messages-attachments", "users-messages-event-attachments",
+            "groups-conversations-threads-posts-attachments",
+            "users-outlook-taskgroups-taskfolders-tasks-attachments"} <= routes
     codes = {f.code for i in loaded.interactions for f in i.meta.findings}
     assert {"missing-odata-type", "invalid-json"} <= codes
     raw = cassette.read_text()

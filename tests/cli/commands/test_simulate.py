@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import signal
+import ssl
 
 import httpx
 import pytest
@@ -54,3 +55,35 @@ def test_stops_cleanly_on_signals(run_graphtape, sig: int, tmp_path) -> None:
     assert (tmp_path / "c.yaml").exists() and not (tmp_path / "c.yaml.journal").exists()
     assert sim.stop(sig) == 0
     assert "answered 1 requests" in sim.stdout
+
+
+def test_tls_http2_strict_parents_and_the_upload_service(run_graphtape, tmp_path) -> None:
+    """Over TLS the port answers HTTP/2 (as Graph does to an h2 client) with a certificate from the CA it
+    names; --strict-parents answers 404 ErrorItemNotFound for a message never created; Outlook upload
+    URLs point at the upload service under another hostname, with the client's scheme.
+
+    Truth: https://learn.microsoft.com/en-us/graph/outlook-large-attachments (upload URL on another host,
+    pre-authenticated), https://learn.microsoft.com/en-us/graph/errors (404 for a missing item)."""
+    ca = tmp_path / "ca.pem"
+    sim = run_graphtape("simulate", "--port", "0", "--strict-parents", "--confdir", str(tmp_path / "conf"),
+                        "--ca-out", str(ca))
+    assert f"TLS CA {ca}" in sim.stdout and "strict parents" in sim.stdout
+    upload_port = int(sim.stdout.split("uploads on localhost:", 1)[1].split(";", 1)[0])
+    base = sim.url.replace("http://", "https://")
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(ca)), http2=True, trust_env=False,
+                      timeout=30) as client:
+        missing = client.post(base + "/v1.0/me/messages/AAMkNope=/attachments", json=FILE_BODY, headers=AUTH)
+        assert (missing.http_version, missing.status_code) == ("HTTP/2", 404)
+        assert missing.json()["error"]["code"] == "ErrorItemNotFound"
+        message = client.post(base + "/v1.0/me/messages", json={"subject": "strict"}, headers=AUTH).json()
+        attachments = f"{base}/v1.0/me/messages/{message['id']}/attachments"
+        assert client.post(attachments, json=FILE_BODY, headers=AUTH).status_code == 201
+        size = 3 * 1024 * 1024
+        session = client.post(attachments + "/createUploadSession", headers=AUTH, json={
+            "AttachmentItem": {"attachmentType": "file", "name": "big.bin", "size": size}}).json()
+        assert session["uploadUrl"].startswith(f"https://localhost:{upload_port}/api/v2.0/Users(")
+        chunk = client.put(session["uploadUrl"], content=b"\0" * 1024, headers={
+            "Content-Range": f"bytes 0-1023/{size}"})
+        assert (chunk.status_code, chunk.json()["nextExpectedRanges"]) == (200, ["1024"])
+        # the upload service is not Graph
+        assert client.get(f"https://localhost:{upload_port}/v1.0/me/messages", headers=AUTH).status_code == 404

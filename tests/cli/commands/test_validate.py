@@ -49,6 +49,60 @@ def test_seed_page_itself_fails() -> None:
     assert "request POST" in out and "response 201" in out
 
 
+# The beta "Add attachment" page's reference-attachment example, as published
+# (https://learn.microsoft.com/en-us/graph/api/message-post-attachments?view=graph-rest-beta): its request
+# sends "isFolder": "True" and "permission": "Edit"; its answer's status line has no HTTP version
+# (the answer is shortened here: the properties it has are the page's).
+DOCS_PAGE = """```http
+POST https://graph.microsoft.com/beta/me/messages/AAMkAGE1M88AADUv0uFAAA=/attachments
+Content-type: application/json
+
+{
+    "@odata.type": "#microsoft.graph.referenceAttachment",
+    "name": "Personal pictures",
+    "sourceUrl": "https://contoso.com/personal/mario_contoso_net/Documents/Pics",
+    "providerType": "oneDriveConsumer",
+    "permission": "Edit",
+    "isFolder": "True"
+}
+```
+
+```http
+HTTP 201 Created
+
+{
+  "@odata.type": "#microsoft.graph.referenceAttachment",
+  "id": "AAMkAGE1Mg72tgf7hJp0PICVGCc0g=",
+  "lastModifiedDateTime": "2016-03-12T06:04:38Z",
+  "name": "Personal pictures",
+  "contentType": null,
+  "size": 382,
+  "isInline": false,
+  "sourceUrl": "https://contoso.com/personal/mario_contoso_net/Documents/Pics",
+  "providerType": "oneDriveConsumer",
+  "thumbnailUrl": null,
+  "previewUrl": null,
+  "permission": "edit",
+  "isFolder": true
+}
+```
+"""
+
+
+def test_a_docs_page_answer_without_http_version_is_checked(tmp_path: Path) -> None:
+    path = tmp_path / "page.md"
+    path.write_text(DOCS_PAGE)
+    code, out = _run(str(path), "--format", "json")
+    assert code == 1
+    cases = json.loads(out)["cases"]
+    # The answer is read (it was skipped while only "HTTP/x.y" status lines were); its body is
+    # clean, and the page gives it no Content-Type header.
+    assert [c["name"].split(" ")[2] for c in cases] == ["request", "response"]
+    assert [f["code"] for f in cases[1]["findings"]] == ["non-json-content-type"]
+    request = {(f["code"], f["path"], f["severity"]) for f in cases[0]["findings"]}
+    assert request == {("wrong-type", "$.isFolder", "error"), ("enum-value", "$.permission", "warning")}
+
+
 def test_clean_sdk_style_body_passes(tmp_path: Path) -> None:
     path = tmp_path / "body.json"
     path.write_text(json.dumps(FILE_BODY))

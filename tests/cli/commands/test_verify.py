@@ -48,6 +48,18 @@ def test_no_drift_against_the_simulator_it_was_recorded_from(recorded: Path, run
     assert "verifying" in err  # the progress bar goes to stderr
 
 
+def test_a_private_tls_upstream_is_verified_with_its_ca(recorded: Path, run_graphtape, tmp_path: Path) -> None:
+    ca = tmp_path / "simulator-ca.pem"
+    sim = run_graphtape("simulate", "--port", "0", "--confdir", str(tmp_path / "conf"), "--ca-out", str(ca))
+    https = sim.url.replace("http://", "https://")
+    code, out, _ = _verify("--cassette", str(recorded), "--upstream", https, "--upstream-ca", str(ca),
+                           "--format", "json")
+    assert code == 0, out
+    assert json.loads(out)["totals"]["checked"] == 5
+    untrusted, out, _ = _verify("--cassette", str(recorded), "--upstream", https, "--format", "json")
+    assert untrusted != 0 and "CERTIFICATE_VERIFY_FAILED" in out
+
+
 @pytest.mark.parametrize(("drift", "kinds"), [
     ("size-as-string", {"type-change"}),
     ("status-200", {"status-change"}),
