@@ -142,7 +142,8 @@ def test_the_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> N
 # The project's documents, and the folders their relative paths are taken from (the README's
 # prose names repository paths from the root; a link is relative to its document).
 DOCUMENTS = ["README.md", "tests/benchmarks/README.md", "tests/reliability/README.md", "addons/graph/README.md",
-             "addons/drift/README.md", "addons/simulation/README.md"]
+             "addons/drift/README.md", "addons/simulation/README.md",
+             "cassettes/README.md"]
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 _INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 _PATHLIKE = re.compile(r"^\.?[\w.-]+(/[\w.-]+)*(/|\.[A-Za-z0-9]+)$")

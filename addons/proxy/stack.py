@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphtape.addons.proxy.alerts import Alerts
+from graphtape.addons.proxy.offline_guard import OfflineGuard
 from graphtape.addons.proxy.prefer_http2 import PreferHttp2
 from graphtape.addons.proxy.recorder import Recorder
 from graphtape.addons.proxy.replayer import Replayer
@@ -18,15 +19,19 @@ __all__ = ["GraphtapeStack", "build_stack"]
 
 
 class GraphtapeStack:
-    """Tape (options + cassette session), Replayer, Recorder, Alerts, Simulator, PreferHttp2, UploadUrlRouting.
+    """Tape (options + cassette session), OfflineGuard, Replayer, Recorder, Alerts, Simulator, PreferHttp2,
+    UploadUrlRouting.
 
-    The replayer answers first; the recorder validates what is left before it goes
+    The guard keeps a run that does not record from opening any upstream connection;
+    the replayer answers first; the recorder validates what is left before it goes
     upstream (or to the simulator, when ``graphtape_simulate`` is on) and records
     the answer; Alerts turns the recorder's findings into grouped alerts.
     """
 
-    def __init__(self, simulation: GraphSimulation | None = None, script: bool = False) -> None:
+    def __init__(self, simulation: GraphSimulation | None = None, offline_without_cassette: bool = False,
+                 script: bool = False) -> None:
         self.tape = Tape()
+        self.offline_guard = OfflineGuard(self.tape, offline_without_cassette)
         self.alerts = Alerts(self.tape)
         # In a stock mitmproxy: the project configuration, misspelt options and the stop summary.
         self.script: tuple[ScriptGuard, StopSummary] | None = None
@@ -40,8 +45,8 @@ class GraphtapeStack:
             self.script = (ScriptGuard(self.tape, self._core()), StopSummary(self.tape, self.alerts))
 
     def _core(self) -> list[Any]:
-        return [self.tape, self.replayer, self.recorder, self.alerts, self.simulator, self.prefer_http2,
-                self.upload_routing]
+        return [self.tape, self.offline_guard, self.replayer, self.recorder, self.alerts, self.simulator,
+                self.prefer_http2, self.upload_routing]
 
     @property
     def addons(self) -> list[Any]:
@@ -49,7 +54,9 @@ class GraphtapeStack:
         return [self.script[0], *core, self.script[1]] if self.script else core
 
 
-def build_stack(simulation: GraphSimulation | None = None, script: bool = False) -> GraphtapeStack:
-    """The addons; ``script=True`` for a stock mitmproxy (``mitmdump -s``), where graphtape's
-    commands are not there to read the configuration file, check options and print the summary."""
-    return GraphtapeStack(simulation, script)
+def build_stack(simulation: GraphSimulation | None = None, offline_without_cassette: bool = False,
+                script: bool = False) -> GraphtapeStack:
+    """The addon stack. ``offline_without_cassette``: no upstream connection while no cassette is set;
+    ``script=True`` for a stock mitmproxy (``mitmdump -s``), where graphtape's commands are not there
+    to read the configuration file, check options and print the summary."""
+    return GraphtapeStack(simulation, offline_without_cassette, script)
