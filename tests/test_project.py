@@ -156,7 +156,8 @@ def _referenced_paths(document: str) -> list[str]:
     found = [m.group(1) for m in _LINK.finditer(prose)]
     for span in _INLINE.findall(prose):
         for word in span.split():
-            if "/" in word and _PATHLIKE.match(word):
+            # a bare folder name (`a.yaml.blobs/`) names a kind of thing, not a place in the repository
+            if "/" in word.rstrip("/") and _PATHLIKE.match(word):
                 found.append(word)
     if document == "README.md":  # its examples run from a clone: repository paths in code blocks count too
         for block in re.findall(r"(?ms)^```.*?^```", text):
