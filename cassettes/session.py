@@ -88,8 +88,7 @@ class TapeSession:
             if self.settings.drop_unplayed:
                 self._refuse_if_recording()
             if not self.path.exists():
-                raise CassetteNotFoundError(f"{self.path}: cassette not found; record it first (a record mode "
-                                            "other than none creates it)")
+                raise CassetteNotFoundError(f"{self.path}: cassette not found, and record mode none only replays")
             existing = load_cassette(self.path).interactions
         redact = self.settings.redactor.request
         for interaction in existing:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from graphtape.cassettes.errors import CassetteWriteError, GraphtapeError
+from graphtape.cli.commands.demo import DemoFailedError
 
 if TYPE_CHECKING:
     from graphtape.cassettes.session import TapeSession
@@ -33,6 +34,8 @@ def exit_code_for(exc: BaseException) -> int:
     """The exit status for an error that ended a command."""
     if isinstance(exc, CassetteWriteError):
         return EXIT_FOUND  # the run happened; its result could not be written
+    if isinstance(exc, DemoFailedError):
+        return EXIT_FOUND  # the demo ran and found graphtape not doing what it says
     return EXIT_USAGE
 
 

@@ -6,11 +6,13 @@ from typing import Any
 
 import click
 
+from graphtape.cassettes.config_file import load_project_config
 from graphtape.cassettes.errors import GraphtapeError
 from graphtape.cli.commands.addon_path import addon_path
 from graphtape.cli.commands.demo import demo
 from graphtape.cli.commands.drift import drift
 from graphtape.cli.commands.import_export import export, import_capture
+from graphtape.cli.commands.project_config import CONFIGURED_COMMANDS, command_defaults
 from graphtape.cli.commands.record import record
 from graphtape.cli.commands.replay import replay
 from graphtape.cli.commands.schema import schema
@@ -46,8 +48,18 @@ class GraphtapeGroup(click.Group):
 
 @click.group(cls=GraphtapeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="graphtape")
-def main() -> None:
-    """graphtape: record, validate and replay Microsoft Graph attachment traffic."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """graphtape: record, validate and replay Microsoft Graph attachment traffic.
+
+    record and replay take their defaults from [tool.graphtape] in pyproject.toml or from
+    graphtape.yaml (the nearest, from the working directory up; GRAPHTAPE_CONFIG names
+    another file); their command-line options override it.
+    """
+    if ctx.invoked_subcommand in CONFIGURED_COMMANDS:
+        config = load_project_config()
+        ctx.default_map = command_defaults(config)
+        ctx.obj = config
 
 
 for _command in (simulate, record, replay, validate, drift, verify, schema, demo, addon_path, import_capture, export,

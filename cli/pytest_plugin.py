@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import warnings
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from graphtape.cassettes.config_file import DEFAULT_GRAPH_URL, ProjectConfig, graph_origin, load_project_config
+from graphtape.cassettes.errors import ConfigError
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.model import Interaction
 from graphtape.cassettes.record_modes import RecordMode
@@ -29,10 +32,16 @@ if TYPE_CHECKING:
 
 __all__ = ["GraphtapeProxy", "default_cassette_path"]
 
-DEFAULT_UPSTREAM = "https://graph.microsoft.com"
+_NOT_GRAPHTAPE = r"(?!graphtape(\.|$))"  # any module but graphtape's own
+
+DEFAULT_UPSTREAM = DEFAULT_GRAPH_URL
 MARKER = "graphtape"
 _MARKER_KEYS = {"cassette", "record_mode", "strict", "drop_unplayed", "scope", "exhausted", "honour_latency"}
 _HANDLE = pytest.StashKey["GraphtapeProxy"]()
+_CONFIG = pytest.StashKey[ProjectConfig]()
+# Set per test (marker, command line, then the configuration); the cassette folder does not apply:
+# a test's cassettes live beside the test file.
+_PER_TEST_KEYS = ("record_mode", "strict", "drop_unplayed", "scope", "exhausted", "cassette_dir")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,8 +51,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "overrides the marker's record_mode.")
     group.addoption("--graphtape-strict", action="store_true", default=False,
                     help="A cassette miss or an error-level finding fails the test.")
-    group.addoption("--graphtape-upstream", default=DEFAULT_UPSTREAM, metavar="URL",
-                    help=f"Service the reverse-mode URL stands for and records from (default {DEFAULT_UPSTREAM}).")
+    group.addoption("--graphtape-upstream", default=None, metavar="URL",
+                    help=f"Service the reverse-mode URL stands for and records from (default: the project "
+                         f"configuration's upstream, else {DEFAULT_UPSTREAM}).")
+    group.addoption("--graphtape-graph-url", default=None, metavar="URL",
+                    help=f"Origin cassettes record requests under, whatever the upstream is (default: the project "
+                         f"configuration's graph_url, else {DEFAULT_GRAPH_URL}).")
     group.addoption("--graphtape-drop-unplayed", action="store_true", default=False,
                     help="Remove interactions a test never played from its cassette.")
     group.addoption("--graphtape-honour-latency", action="store_true", default=False,
@@ -123,19 +136,32 @@ def graphtape_server(pytestconfig: pytest.Config) -> Iterator[InProcessProxy]:
     """The session's in-process graphtape proxy (one per pytest process or xdist worker)."""
     # Imported here, not at module level: every pytest run loads this plugin, and
     # mitmproxy costs a second to import; only sessions that use the proxy pay it.
-    from graphtape.cli.runtime.inprocess import (
-        InProcessProxy,
-        ProxySpec,
-        ProxyStartError,
-    )
+    with warnings.catch_warnings():
+        # mitmproxy's own dependencies (ldap3, passlib, ...) warn about deprecations when imported;
+        # they are not the user's code, so their warnings stay out of the user's test report.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=_NOT_GRAPHTAPE)
+        warnings.filterwarnings("ignore", category=PendingDeprecationWarning, module=_NOT_GRAPHTAPE)
+        from graphtape.cli.runtime.inprocess import (
+            InProcessProxy,
+            ProxySpec,
+            ProxyStartError,
+        )
 
+    try:
+        project = load_project_config(pytestconfig.invocation_params.dir)
+        upstream = pytestconfig.getoption("graphtape_upstream") or project.get("upstream", DEFAULT_UPSTREAM)
+        graph_url = graph_origin(pytestconfig.getoption("graphtape_graph_url")
+                                 or project.get("graph_url", DEFAULT_GRAPH_URL), "--graphtape-graph-url")
+    except ConfigError as exc:
+        pytest.fail(f"graphtape: {exc}", pytrace=False)
+    pytestconfig.stash[_CONFIG] = project
     with tempfile.TemporaryDirectory(prefix="graphtape-conf-") as tmp:
         confdir = Path(pytestconfig.getoption("graphtape_confdir") or tmp)
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {**project.addon_options(exclude=_PER_TEST_KEYS), "graphtape_graph_url": graph_url}
         upstream_ca = pytestconfig.getoption("graphtape_upstream_ca")
         if upstream_ca:
             extra["ssl_verify_upstream_trusted_ca"] = str(Path(upstream_ca).resolve())
-        spec = ProxySpec(upstream=pytestconfig.getoption("graphtape_upstream"), confdir=confdir, options=extra)
+        spec = ProxySpec(upstream=upstream, confdir=confdir, options=extra)
         try:
             proxy = InProcessProxy(spec).start()
         except ProxyStartError as exc:
@@ -164,7 +190,9 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
         if request.cls is not None:
             name = f"{request.cls.__name__}.{name}"
         cassette = default_cassette_path(test_file, name)
-    mode_name = config.getoption("graphtape_record_mode") or kw.get("record_mode") or RecordMode.NONE.value
+    project = config.stash.get(_CONFIG, ProjectConfig())
+    mode_name = (config.getoption("graphtape_record_mode") or kw.get("record_mode") or project.get("record_mode")
+                 or RecordMode.NONE.value)
     try:
         mode = RecordMode(mode_name)
     except ValueError:
@@ -173,12 +201,18 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     return {
         "cassette": cassette,
         "mode": mode,
-        "strict": bool(config.getoption("graphtape_strict") or kw.get("strict")),
-        "drop_unplayed": bool(config.getoption("graphtape_drop_unplayed") or kw.get("drop_unplayed")),
-        "scope": kw.get("scope") or "attachments",
-        "exhausted": kw.get("exhausted") or "repeat",
+        "strict": bool(config.getoption("graphtape_strict") or _given(kw, project, "strict")),
+        "drop_unplayed": bool(config.getoption("graphtape_drop_unplayed") or _given(kw, project, "drop_unplayed")),
+        "scope": kw.get("scope") or project.get("scope") or "attachments",
+        "exhausted": kw.get("exhausted") or project.get("exhausted") or "repeat",
         "honour_latency": bool(config.getoption("graphtape_honour_latency") or kw.get("honour_latency")),
     }
+
+
+def _given(marker: dict[str, Any], project: ProjectConfig, key: str) -> Any:
+    """The marker's value when it sets one (False included), else the project configuration's."""
+    value = marker.get(key)
+    return project.get(key) if value is None else value
 
 
 @pytest.fixture

@@ -116,7 +116,7 @@ def test_every_package_folder_is_listed_for_the_wheel() -> None:
 
 def test_the_code_cites_no_file_outside_the_repository() -> None:
     cites = re.compile(r"\.\./shared|DESIGN\.md|/work/")
-    offenders = [str(p.relative_to(ROOT)) for p in [*_source_files(), ROOT / "README.md"]
+    offenders = [str(p.relative_to(ROOT)) for p in [*_source_files(), *(ROOT / d for d in DOCUMENTS)]
                  if cites.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
 
@@ -129,10 +129,66 @@ def test_the_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> N
     section = readme.split("## Use it from Python", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     assert len(code.strip().splitlines()) <= 12
-    code = code.replace('"tests/cassettes/test_mail/test_attach.yaml"', repr(str(example_cassette())))
+    assert '"cassettes/examples/attachments.yaml"' in code  # the shipped example, from the repository's root
+    code = code.replace('"cassettes/examples/attachments.yaml"', repr(str(example_cassette())))
     scope: dict[str, object] = {}
     exec(compile(code, "README.md", "exec"), scope)
     cassette = scope["cassette"]
     assert scope["position"] == 0 and scope["recorded"] is cassette.interactions[0]  # type: ignore[attr-defined]
     printed = capsys.readouterr().out.splitlines()
     assert printed and all(line.split()[1] in ("error", "warning", "info") for line in printed)
+
+
+# The project's documents, and the folders their relative paths are taken from (the README's
+# prose names repository paths from the root; a link is relative to its document).
+DOCUMENTS = ["README.md", "tests/benchmarks/README.md", "tests/reliability/README.md", "addons/graph/README.md",
+             "addons/drift/README.md", "addons/simulation/README.md",
+             "cassettes/README.md"]
+_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+_INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+_PATHLIKE = re.compile(r"^\.?[\w.-]+(/[\w.-]+)*(/|\.[A-Za-z0-9]+)$")
+_REPO_TOP = ("addons/", "cassettes/", "cli/", "tests/", ".ci/")
+
+
+def _referenced_paths(document: str) -> list[str]:
+    text = (ROOT / document).read_text(encoding="utf-8")
+    prose = re.sub(r"(?ms)^```.*?^```", "", text)
+    found = [m.group(1) for m in _LINK.finditer(_INLINE.sub("", prose))]  # `[2](id=3)` in code is no link
+    for span in _INLINE.findall(prose):
+        for word in span.split():
+            # a bare folder name (`a.yaml.blobs/`) names a kind of thing, not a place in the repository
+            if "/" in word.rstrip("/") and _PATHLIKE.match(word):
+                found.append(word)
+    if document == "README.md":  # its examples run from a clone: repository paths in code blocks count too
+        for block in re.findall(r"(?ms)^```.*?^```", text):
+            found += [w.strip("\"'(),") for w in block.split() if w.startswith(_REPO_TOP)
+                      and _PATHLIKE.match(w.strip("\"'(),"))]
+    return [f for f in found if not f.startswith(("http://", "https://", "mailto:", "#"))]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_every_path_a_document_names_exists(document: str) -> None:
+    folder = (ROOT / document).parent
+    missing = [p for p in _referenced_paths(document)
+               if not (ROOT / p.split("#")[0]).exists() and not (folder / p.split("#")[0]).exists()]
+    assert missing == []
+
+
+def test_the_path_check_sees_a_missing_file(tmp_path: Path) -> None:
+    """The checker itself: a link, an inline path and a repository path in a code block."""
+    fake = "See [x](docs/nothing.md), `cli/nowhere.py` and\n```sh\npython tests/benchmarks/gone.py\n```\n"
+    original = ROOT
+    try:
+        globals()["ROOT"] = tmp_path
+        (tmp_path / "README.md").write_text(fake)
+        assert _referenced_paths("README.md") == ["docs/nothing.md", "cli/nowhere.py", "tests/benchmarks/gone.py"]
+    finally:
+        globals()["ROOT"] = original
+
+
+def test_the_readme_stays_short_and_has_a_license() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.encode()) < 22_000
+    assert readme.index("pip install . && graphtape demo") < readme.index("## Contents")
+    license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert license_text.startswith("MIT License") and "the graphtape authors" in license_text

@@ -138,21 +138,22 @@ def with_origin(url: str, origin: str) -> str:
     return urlunsplit((target.scheme, target.netloc, parts.path, parts.query, parts.fragment))
 
 
-def canonical_upload_url(url: str) -> str:
+def canonical_upload_url(url: str, graph_origin: str = GRAPH_ORIGIN) -> str:
     """An upload URL as cassettes name it: on ``https://outlook.office.com`` for Outlook sessions,
-    on Graph's origin for To Do ones; path and query kept. Other URLs come back unchanged."""
+    on Graph's origin (``graph_origin``: a national cloud's, when configured) for To Do ones;
+    path and query kept. Other URLs come back unchanged."""
     found = match_upload_url(url)
     if found is None or "://" not in url:
         return url
-    return with_origin(url, OUTLOOK_ORIGIN if found.kind == "outlook" else GRAPH_ORIGIN)
+    return with_origin(url, OUTLOOK_ORIGIN if found.kind == "outlook" else graph_origin)
 
 
-def canonical_upload_request(request: Request) -> Request:
+def canonical_upload_request(request: Request, graph_origin: str = GRAPH_ORIGIN) -> Request:
     """A chunk PUT (or cancel) as the cassette keeps it and replay looks it up: its URI on the
     canonical origin, and a ``Host`` header naming that origin too (a cassette whose URI and
     ``Host`` disagree would change when mitmproxy rebuilds the flow). Any other request comes
     back unchanged."""
-    uri = canonical_upload_url(request.uri)
+    uri = canonical_upload_url(request.uri, graph_origin)
     if uri == request.uri:
         return request
     headers = request.headers
@@ -161,7 +162,7 @@ def canonical_upload_request(request: Request) -> Request:
     return replace(request, uri=uri, headers=headers)
 
 
-def canonical_session_answer(response: Response) -> Response:
+def canonical_session_answer(response: Response, graph_origin: str = GRAPH_ORIGIN) -> Response:
     """A createUploadSession answer with its ``uploadUrl`` on the canonical origin (``Content-Length``
     follows). Encoded or non-JSON bodies, and answers without an upload URL, come back unchanged."""
     if response.headers.get("content-encoding") or not 200 <= response.status_code < 300:
@@ -171,9 +172,10 @@ def canonical_session_answer(response: Response) -> Response:
     except (ValueError, RecursionError):
         return response
     url = data.get("uploadUrl") if isinstance(data, dict) else None
-    if not isinstance(url, str) or canonical_upload_url(url) == url:
+    canonical = canonical_upload_url(url, graph_origin) if isinstance(url, str) else url
+    if not isinstance(url, str) or canonical == url:
         return response
-    data["uploadUrl"] = canonical_upload_url(url)
+    data["uploadUrl"] = canonical
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     headers = response.headers
     if headers.get("content-length") is not None:

@@ -72,7 +72,11 @@ class Alerts:
         loader.add_option("graphtape_alert_timeout", int, 5, "Seconds to wait for the webhook per attempt.")
 
     def configure(self, updated: set[str]) -> None:
-        if not updated & _ALERT_OPTIONS:
+        with self.tape.option_errors():
+            self._configure(updated)
+
+    def _configure(self, updated: set[str]) -> None:
+        if not updated & _ALERT_OPTIONS or self.tape.refusal is not None:
             return
         opts = ctx.options
         try:
@@ -149,6 +153,20 @@ class Alerts:
     def summary(self) -> str:
         log = self.log or self.closed
         return log.summary() if log is not None else ""
+
+    def summary_data(self) -> dict[str, Any] | None:
+        """The alert counts of :meth:`summary`, as data (None when alerting was off)."""
+        log = self.log or self.closed
+        if log is None:
+            return None
+        data: dict[str, Any] = {"distinct": len(log.groups), "total": log.occurrences,
+                                "file": str(log.path) if log.path is not None else None,
+                                "records_written": log.records_written, "write_failures": log.write_failures,
+                                "webhook": None}
+        if log.webhook is not None:
+            w = log.webhook
+            data["webhook"] = {"delivered": w.sent, "failed": w.failed, "dropped": w.dropped}
+        return data
 
     def _close_log(self) -> None:
         if self.log is not None:

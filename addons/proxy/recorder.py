@@ -29,17 +29,16 @@ from graphtape.addons.graph.upload_urls import (
     UPLOAD_ROUTE_NAME,
     UPLOAD_ROUTE_TEMPLATE,
     canonical_session_answer,
-    canonical_upload_request,
 )
 from graphtape.addons.graph.validation import request_findings, response_findings
 from graphtape.addons.proxy.alerts import FINDINGS_METADATA_KEY
 from graphtape.addons.proxy.flow_convert import (
     RECORD_FAILURE_STATUS,
     graph_error,
-    request_from_flow,
     response_from_flow,
 )
 from graphtape.addons.proxy.flow_marks import findings_comment, mark_flow
+from graphtape.addons.proxy.graph_uri import graph_origin_of, meant_request
 from graphtape.addons.proxy.off_loop import is_heavy, off_loop
 from graphtape.addons.proxy.retry_watch import RetryWatch
 from graphtape.addons.proxy.tape import Tape
@@ -93,7 +92,9 @@ class Recorder:
         # Validate what will be recorded (secrets already replaced): a finding quotes what it
         # saw, and findings land in the cassette and the log. Addons that rewrite where a
         # request goes (upload-URL routing) do so in requestheaders, before this hook.
-        raw = request_from_flow(flow)
+        # The URI the client meant: Graph's (or an upload session's canonical origin), whatever
+        # address the upstream listened on, so re-recordings write the same bytes.
+        raw = meant_request(flow, ctx.options.graphtape_graph_url)
 
         def redact_and_check() -> tuple[Request, bytes, list[Finding]]:
             request = session.redact(raw)
@@ -101,7 +102,6 @@ class Recorder:
                 return request, *batch_request_findings(request)
             if chunk is None:
                 return request, *request_findings(route, request)
-            request = canonical_upload_request(request)  # the cassette names a stable upload origin
             if request.method == "DELETE":  # a session cancelled: nothing to check
                 return request, request.body, []
             body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"),
@@ -151,7 +151,7 @@ class Recorder:
                                                            response.headers.as_dict(), body)
         elif route is not None and route.route.operation is Operation.CREATE_UPLOAD_SESSION:
             link = self.uploads.session_created(state.request_body, response.status_code, body)
-            response = canonical_session_answer(response)
+            response = canonical_session_answer(response, graph_origin_of(ctx.options.graphtape_graph_url))
         findings = state.findings + answer_findings
         route_name = route.route.name if route else (UPLOAD_ROUTE_NAME if state.upload else None)
         template = route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if state.upload else None)

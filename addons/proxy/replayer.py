@@ -14,12 +14,11 @@ import logging
 from mitmproxy import ctx, http
 
 from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
-from graphtape.addons.graph.upload_urls import canonical_upload_request
 from graphtape.addons.proxy.flow_convert import (
     MISS_STATUS,
     graph_error,
-    request_from_flow,
 )
+from graphtape.addons.proxy.graph_uri import meant_request
 from graphtape.addons.proxy.off_loop import is_heavy, off_loop
 from graphtape.addons.proxy.response_templates import ResponseTemplates
 from graphtape.addons.proxy.tape import Tape
@@ -43,10 +42,10 @@ class Replayer:
             return
         if not session.plan.replay:
             return  # recording everything (all/rewrite, or once on a new cassette)
-        raw = request_from_flow(flow)
+        raw = meant_request(flow, ctx.options.graphtape_graph_url)  # the URI the client meant, as recorded
 
         def redact_and_look_up() -> tuple[Request, Interaction | None]:
-            request = canonical_upload_request(session.redact(raw))
+            request = session.redact(raw)
             return request, session.lookup(request)
 
         request, answer = await off_loop(is_heavy(raw.headers, raw.body), redact_and_look_up)

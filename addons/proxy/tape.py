@@ -9,24 +9,26 @@ which writes the cassette.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from mitmproxy import ctx, exceptions
+from mitmproxy import ctx, exceptions, http
 
+from graphtape.addons.proxy.flow_convert import RECORD_FAILURE_STATUS, graph_error
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
-from graphtape.cassettes.errors import GraphtapeError
+from graphtape.cassettes.config_file import DEFAULT_GRAPH_URL, SCOPES, graph_origin, load_project_config
+from graphtape.cassettes.errors import CassetteNotFoundError, ConfigError, GraphtapeError
 from graphtape.cassettes.matching import Exhausted, MatchConfig
 from graphtape.cassettes.paths import resolve_cassette_path
 from graphtape.cassettes.record_modes import RecordMode
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.session import SessionSettings, TapeSession
 
-__all__ = ["SCOPES", "Tape"]
+__all__ = ["SCOPES", "Tape", "configured_options"]
 
 logger = logging.getLogger("graphtape")
 
-SCOPES = ("attachments", "all")
 _SESSION_OPTIONS = {
     "graphtape_cassette", "graphtape_record_mode", "graphtape_exhausted", "graphtape_match_headers",
     "graphtape_ignore_query", "graphtape_ignore_body", "graphtape_redact_headers", "graphtape_redact_query",
@@ -42,6 +44,37 @@ class Tape:
         self.close_errors: list[str] = []
         # Called with a session just before it closes (what only a complete recording shows).
         self.closing: list[Callable[[TapeSession], None]] = []
+        # In a stock mitmproxy (``mitmdump -s``) during start-up: a bad option is one error line
+        # (mitmproxy then exits) instead of a traceback, and every request is refused meanwhile.
+        self.refuse_bad_options = False
+        self.refusal: str | None = None
+        # There, too, the session waits until every addon has checked its options, so a refusal
+        # never leaves a freshly opened cassette behind.
+        self.hold_session = False
+        self.session_held = False
+
+    @contextmanager
+    def option_errors(self) -> Iterator[None]:
+        """Around an addon's ``configure``: an OptionsError raises, or refuses at a stock mitmproxy's start."""
+        try:
+            yield
+        except exceptions.OptionsError as exc:
+            if not self.refuse_bad_options:
+                raise
+            self.refuse(str(exc))
+
+    def refuse(self, problem: str) -> None:
+        """Serve nothing: log ``problem`` as an error (a stock mitmproxy stops on it at start-up)."""
+        self.refusal = self.refusal or problem
+        self.close_session()
+        logger.error(f"graphtape: {problem}")
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if self.refusal is not None and flow.response is None:
+            flow.response = graph_error(
+                RECORD_FAILURE_STATUS, "graphtapeNotConfigured",
+                f"graphtape refuses to proxy unrecorded: {self.refusal}", reason="Graphtape Not Configured",
+                client_request_id=flow.request.headers.get("client-request-id"))
 
     def load(self, loader: Any) -> None:
         loader.add_option("graphtape_cassette", str, "", "Cassette file (YAML) to record into or replay from.")
@@ -50,6 +83,9 @@ class Tape:
                           "cannot escape it.")
         loader.add_option("graphtape_record_mode", str, RecordMode.ONCE.value,
                           "none | once | new_episodes | all | rewrite.")
+        loader.add_option("graphtape_graph_url", str, DEFAULT_GRAPH_URL,
+                          "In reverse mode, the origin cassettes record requests under (the URI the client "
+                          "meant), whatever upstream answered.")
         loader.add_option("graphtape_scope", str, "attachments",
                           "attachments: record only attachment-creating calls; all: every call to the upstream.")
         loader.add_option("graphtape_strict", bool, False,
@@ -71,19 +107,38 @@ class Tape:
                           "cassette (not loadable by VCR.py); 0 keeps every body inline.")
 
     def configure(self, updated: set[str]) -> None:
+        with self.option_errors():
+            self._configure(updated)
+
+    def _configure(self, updated: set[str]) -> None:
+        if self.refusal is not None:
+            return
         opts = ctx.options
         if "graphtape_record_mode" in updated:
             _choice(opts.graphtape_record_mode, [m.value for m in RecordMode], "graphtape_record_mode")
         if "graphtape_scope" in updated:
             _choice(opts.graphtape_scope, SCOPES, "graphtape_scope")
+        if "graphtape_graph_url" in updated:
+            try:
+                graph_origin(opts.graphtape_graph_url, "graphtape_graph_url")
+            except ConfigError as exc:
+                raise exceptions.OptionsError(str(exc)) from None
         if "graphtape_blob_threshold" in updated and opts.graphtape_blob_threshold < 0:
             raise exceptions.OptionsError("graphtape_blob_threshold: must be 0 (inline) or a number of bytes")
         if "graphtape_exhausted" in updated:
             _choice(opts.graphtape_exhausted, [e.value for e in Exhausted], "graphtape_exhausted")
         if updated & _SESSION_OPTIONS:
-            self.reopen()
-            if self.session is not None:
-                require_lazy_connections()
+            if self.hold_session:
+                self.session_held = True
+                return
+            self.open_for_options()
+
+    def open_for_options(self) -> None:
+        """(Re)open the session the current options describe."""
+        self.session_held = False
+        self.reopen()
+        if self.session is not None:
+            require_lazy_connections()
 
     def settings(self) -> SessionSettings | None:
         opts = ctx.options
@@ -117,6 +172,9 @@ class Tape:
             return
         try:
             self.session = TapeSession(settings).open()
+        except CassetteNotFoundError as exc:
+            hint = "; record it with graphtape_record_mode=once" if self.refuse_bad_options else ""
+            raise exceptions.OptionsError(f"{exc}{hint}") from None
         except (GraphtapeError, OSError) as exc:
             raise exceptions.OptionsError(str(exc)) from exc
         s = self.session
@@ -141,6 +199,12 @@ class Tape:
 
     def done(self) -> None:
         self.close_session()
+
+
+def configured_options() -> dict[str, Any]:
+    """The project configuration file's values as ``graphtape_*`` options (for a stock mitmproxy,
+    which has no other way to read it). Raises ConfigError for a bad file."""
+    return load_project_config().addon_options()
 
 
 def require_lazy_connections() -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from graphtape.cassettes.errors import CassetteNotFoundError
+from graphtape.cassettes.paths import resolve_cassette_path
 from graphtape.cassettes.record_modes import RecordMode
 from graphtape.cli.commands.serving import (
     DEFAULT_UPSTREAM,
@@ -34,7 +36,11 @@ def replay(cassette: Path | None, upstream: str, host: str, port: int, mode: str
            verbose: bool, honour_latency: bool, **kw: Any) -> None:
     """Answer from CASSETTE, offline: the upstream is never contacted."""
     cassette = cassette or example_cassette()
+    path = resolve_cassette_path(kw["cassette_dir"], cassette)
+    if not path.exists():
+        raise CassetteNotFoundError(f"{path}: cassette not found; record it first with "
+                                    f"graphtape record --cassette {cassette}")
     settings = tape_settings(cassette, RecordMode.NONE.value, "all", kw)
     settings["graphtape_replay_latency"] = honour_latency
     run_tape("replayer", mode_spec(mode, upstream), host, port, settings, confdir, verbose, kw["strict"],
-             f"offline, cassette {cassette}")
+             f"offline, cassette {cassette}", kw["summary_format"])

@@ -9,14 +9,17 @@ from typing import Any, TypeVar
 
 import click
 
+from graphtape.cassettes.config_file import DEFAULT_GRAPH_URL, ProjectConfig, graph_origin
+from graphtape.cassettes.errors import ConfigError
 from graphtape.cassettes.matching import Exhausted
+from graphtape.cli.commands.project_config import passthrough_options
 from graphtape.cli.exit_codes import server_exit_code
 from graphtape.cli.output.summary import session_summary
 from graphtape.cli.runtime.server import ServerSpec, run_server
 
 __all__ = ["DEFAULT_UPSTREAM", "mode_spec", "run_tape", "server_options", "tape_options", "tape_settings"]
 
-DEFAULT_UPSTREAM = "https://graph.microsoft.com"
+DEFAULT_UPSTREAM = DEFAULT_GRAPH_URL
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,7 +48,12 @@ def server_options(f: F) -> F:
 
 
 def tape_options(f: F) -> F:
-    """The cassette options ``record`` and ``replay`` share (matching, redaction, strictness)."""
+    """The cassette options ``record`` and ``replay`` share (matching, redaction, strictness, output)."""
+    f = click.option("--format", "summary_format", type=click.Choice(["text", "json"]), default="text",
+                     show_default=True, help="How the summary is printed when the server stops.")(f)
+    f = click.option("--graph-url", default=DEFAULT_GRAPH_URL, show_default=True, metavar="URL",
+                     help="In reverse mode, the origin the cassette records requests under (the URI the client "
+                          "meant), whatever --upstream is.")(f)
     f = click.option("--cassette-dir", type=click.Path(file_okay=False), default=None,
                      help="Folder the cassette must lie in; --cassette is taken relative to it and cannot "
                           "escape it (.., absolute paths, symlinks).")(f)
@@ -80,20 +88,31 @@ def tape_settings(cassette: Path, record_mode: str, scope: str, kw: dict[str, An
         "graphtape_redact_fields": list(kw["redact_fields"]),
         "graphtape_cassette_dir": kw["cassette_dir"] or "",
         "graphtape_drop_unplayed": kw["drop_unplayed"],
+        "graphtape_graph_url": _graph_url(kw["graph_url"]),
     }
 
 
+def _graph_url(value: str) -> str:
+    try:
+        return graph_origin(value, "--graph-url")
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--graph-url: "), param_hint="--graph-url") from None
+
+
 def run_tape(label: str, mode: str, host: str, port: int, settings: dict[str, Any], confdir: str | None,
-             verbose: bool, strict: bool, detail: str) -> None:
+             verbose: bool, strict: bool, detail: str, summary_format: str = "text") -> None:
     """Serve graphtape's addon stack until stopped; print the summary and exit with its status."""
     from graphtape.addons.proxy.stack import build_stack
 
+    ctx = click.get_current_context()
+    if isinstance(ctx.find_root().obj, ProjectConfig):  # keys this command has no option of its own for
+        settings = passthrough_options(ctx.find_root().obj, ctx.command.name or "") | settings
     stack = build_stack()
     spec = ServerSpec(label=label, mode=mode, host=host, port=port, options=settings, confdir=confdir,
                       verbosity="info" if verbose else "warn")
     run_server(spec, stack.addons, lambda: detail)
     tape = stack.tape
-    click.echo(session_summary(label, tape.closed_sessions, tape.close_errors))
-    if stack.alerts.summary():
-        click.echo(stack.alerts.summary())
-    sys.exit(server_exit_code(tape.closed_sessions, tape.close_errors, strict))
+    code = server_exit_code(tape.closed_sessions, tape.close_errors, strict)
+    click.echo(session_summary(label, tape.closed_sessions, tape.close_errors, summary_format,
+                               alerts_text=stack.alerts.summary(), alerts=stack.alerts.summary_data(), exit_code=code))
+    sys.exit(code)

@@ -8,9 +8,11 @@ example request through the recorder, and stops both cleanly.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+from graphtape.cassettes.config_file import CONFIG_ENV
 from graphtape.cassettes.errors import GraphtapeError
 from graphtape.cli.examples.example_requests import EXAMPLES
 from graphtape.cli.runtime.processes import GraphtapeProcess
@@ -26,9 +28,11 @@ class ExampleRecordingError(GraphtapeError, RuntimeError):
 def record_examples(out: Path) -> list[int]:
     """Record every example into ``out``; returns the statuses the simulator answered."""
     statuses: list[int] = []
-    with GraphtapeProcess("simulate", "--port", "0") as sim:
+    # The example is graphtape's own: no project configuration file takes part.
+    env = {CONFIG_ENV: os.devnull}
+    with GraphtapeProcess("simulate", "--port", "0", env=env) as sim:
         recorder = GraphtapeProcess("record", "--cassette", str(out), "--upstream", sim.url, "--port", "0",
-                                    "--record-mode", "rewrite")
+                                    "--record-mode", "rewrite", env=env)
         with recorder:
             for example in EXAMPLES:
                 answer = send_example(recorder.url, example)

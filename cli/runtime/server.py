@@ -16,17 +16,10 @@ from mitmproxy import exceptions, options
 from mitmproxy.addons import termlog
 from mitmproxy.master import Master
 
-from graphtape.cassettes.errors import GraphtapeError
 from graphtape.cli.runtime.proxy_addons import proxy_addons
+from graphtape.cli.runtime.startup_check import ServerStartError, StartupCheck
 
 __all__ = ["ServerSpec", "ServerStartError", "format_url", "run_server"]
-
-
-class ServerStartError(GraphtapeError):
-    """The proxy could not start (bad option, broken or locked cassette, port in use)."""
-
-    def __init__(self, problem: str) -> None:
-        super().__init__(f"cannot start: {problem}")
 
 
 @dataclass
@@ -78,7 +71,10 @@ def _quiet_cancellation(loop: asyncio.AbstractEventLoop, context: dict[str, Any]
 async def _serve(spec: ServerSpec, addons: list[Any], detail: Callable[[], str]) -> _ReadyLine:
     opts = options.Options()
     master = Master(opts, event_loop=asyncio.get_running_loop())
-    master.addons.add(termlog.TermLog(out=sys.stderr), *proxy_addons())
+    terminal = termlog.TermLog(out=sys.stderr)
+    check = StartupCheck()  # mitmproxy's start-up errors, said in graphtape's terms instead of logged
+    terminal.logger.addFilter(lambda record: not check.hides(record))
+    master.addons.add(terminal, *proxy_addons(stop_on_startup_errors=False), check)
     ready = _ReadyLine(spec.label, detail)
     master.addons.add(*addons, ready)
     update: dict[str, Any] = {

@@ -29,7 +29,8 @@ def _closed_port() -> int:
 
 
 def _run(sim_url: str, folder: str, name: str, hook: str | None) -> tuple[float, float, float]:
-    args = ["record", "--cassette", os.path.join(folder, f"{name}.yaml"), "--upstream", sim_url, "--port", "0",
+    args = ["record", "--cassette", os.path.join(folder, f"{name}.yaml"), "--record-mode", "all", "--upstream", sim_url,
+            "--port", "0",
             "--alerts", os.path.join(folder, f"{name}.jsonl"), "--alert-rollup", "1"]
     rec = GraphtapeProcess(*args, *(["--alert-webhook", hook] if hook else [])).wait_ready()
     latencies = []

@@ -156,10 +156,13 @@ def bench_record(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
         servers: dict[str, Callable[[], AbstractContextManager[Server]]] = {
             "direct to simulator": lambda: _already_running(sim),
             "plain reverse proxy": lambda: mitmdump_server("--mode", f"reverse:{upstream}"),
+            # Every round records everything afresh into the same file (record mode all, as before the default
+            # became "refuse an existing cassette").
             "graphtape record": lambda: graphtape_server("record", "--cassette", str(work / "recorded.yaml"),
-                                                         "--upstream", upstream),
+                                                         "--upstream", upstream, "--record-mode", "all"),
             "graphtape record --no-fsync": lambda: graphtape_server(
-                "record", "--cassette", str(work / "recorded-nofsync.yaml"), "--upstream", upstream, "--no-fsync"),
+                "record", "--cassette", str(work / "recorded-nofsync.yaml"), "--upstream", upstream, "--no-fsync",
+                "--record-mode", "all"),
         }
         results, notes = _rounds("record", servers, plan, plan.record_requests, work)
     rows = _throughput_rows("record", results, names, {"plain reverse proxy": "direct to simulator",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import signal
 import socket
@@ -179,3 +180,52 @@ def test_a_failing_command_says_one_line_and_exits_with_its_code(
         last = outcome.stderr.strip().splitlines()[-1]
         assert last.startswith(says), outcome.stderr
         assert len(last) > len(says) + 10  # says what went wrong, not just who
+
+
+def _help_options(command: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-m", "graphtape.cli", command, "--help"], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    return set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", out))
+
+
+def _existing(folder: Path) -> Path:
+    return _copy_of_example(folder)
+
+
+# (command, the failure, args of (tmp folder, busy port), what the hint must say)
+HINTS: list[tuple[str, str, Callable[[Path, int], list[str]], str]] = [
+    ("simulate", "busy port", lambda d, p: ["simulate", "--port", str(p)], "choose another with --port"),
+    ("replay", "busy port", lambda d, p: ["replay", "--port", str(p)], "choose another with --port"),
+    ("record", "busy port", lambda d, p: ["record", "--cassette", str(d / "n.yaml"), "--port", str(p)],
+     "choose another with --port"),
+    ("record", "bad host", lambda d, p: ["record", "--cassette", str(d / "n.yaml"), "--host", "256.0.0.1",
+                                         "--port", "0"], "check --host and --port"),
+    ("replay", "missing cassette", lambda d, p: ["replay", "--cassette", str(d / "nowhere.yaml"), "--port", "0"],
+     "record it first with graphtape record --cassette"),
+    ("record", "mode none, missing cassette", lambda d, p: ["record", "--cassette", str(d / "nowhere.yaml"),
+                                                            "--record-mode", "none", "--port", "0"],
+     "create it with another --record-mode"),
+    ("record", "existing cassette", lambda d, p: ["record", "--cassette", str(_existing(d)), "--port", "0"],
+     "add to it with --record-mode new_episodes"),
+    ("record", "graph URL with a path", lambda d, p: ["record", "--cassette", str(d / "n.yaml"), "--graph-url",
+                                                      "https://graph.microsoft.com/v1.0", "--port", "0"],
+     "must be an origin only"),
+    ("replay", "misspelt configuration key", lambda d, p: [_write(d / "graphtape.yaml", "recod_mode: once\n")
+                                                           and "replay", "--port", "0"],
+     "unknown key 'recod_mode'; did you mean 'record_mode'?"),
+]
+
+
+@pytest.mark.parametrize(("command", "failure", "make", "says"), HINTS, ids=[f"{h[0]}-{h[1]}" for h in HINTS])
+def test_every_hint_names_an_option_the_command_has(tmp_path: Path, busy_port: int, command: str, failure: str,
+                                                   make: Callable[[Path, int], list[str]], says: str) -> None:
+    outcome = _run(make(tmp_path, busy_port), tmp_path)
+    assert outcome.code == 2, outcome
+    last = outcome.stderr.strip().splitlines()[-1]
+    # graphtape's one line, or click's own for a value it refuses while parsing
+    assert last.startswith((f"graphtape {command}: ", "Error: Invalid value for --")) and says in last, outcome
+    assert "Traceback" not in outcome.stderr
+    # mitmproxy's own hints (--mode reverse:...@PORT) and the simulator's placeholder upstream stay out
+    assert "--mode reverse" not in outcome.stderr and "127.0.0.1:9" not in outcome.stderr
+    named = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", outcome.stderr))
+    assert named <= _help_options(command), named - _help_options(command)

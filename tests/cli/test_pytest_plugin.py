@@ -317,3 +317,38 @@ def test_honour_latency_holds_a_replayed_answer_for_its_recorded_latency(pyteste
     save_cassette(pytester.path / "a.yaml", content)
     pytester.makepyfile(test_user=HELD_TESTS)
     pytester.runpytest_subprocess(f"--graphtape-upstream={CLOSED_UPSTREAM}").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("warning_flags", [[], ["-W", "error::DeprecationWarning"]], ids=["default", "W-error"])
+def test_mitmproxy_dependency_warnings_stay_out_of_a_users_report(pytester: pytest.Pytester, recorded_a: Path,
+                                                                   warning_flags: list[str]) -> None:
+    """A project with no warning filters of its own: the plugin keeps mitmproxy's dependencies'
+    DeprecationWarnings (ldap3, passlib on import) out of it, even under -W error::DeprecationWarning."""
+    pytester.makepyfile(test_user=_send_tests(["a.txt"]))
+    shutil.copy(recorded_a, pytester.path / "a.yaml")
+    result = pytester.runpytest_subprocess(f"--graphtape-upstream={CLOSED_UPSTREAM}", "-p", "no:cacheprovider",
+                                           *warning_flags)
+    result.assert_outcomes(passed=1)
+    text = result.stdout.str() + result.stderr.str()
+    assert "warnings summary" not in text and "DeprecationWarning" not in text, text
+
+
+def test_the_project_configuration_sets_defaults_and_the_command_line_wins(pytester: pytest.Pytester,
+                                                                           sim: GraphtapeProcess) -> None:
+    pytester.makepyprojecttoml('[tool.graphtape]\nrecord_mode = "once"\ngraph_url = "https://graph.microsoft.us"\n'
+                               f'upstream = "{sim.url}"\nredact_headers = ["X-Api-Key"]\n')
+    pytester.makepyfile(test_user=_send_tests(["a.txt"]).replace(
+        '{"Authorization": "Bearer fake-token-123"}', '{"Authorization": "Bearer fake-token-123", "X-Api-Key": "k-9"}'))
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)  # once + upstream from the file: recorded
+    (interaction,) = load_cassette(pytester.path / "a.yaml").interactions
+    assert interaction.request.uri.startswith("https://graph.microsoft.us/v1.0/")
+    assert interaction.request.headers.get("x-api-key") == "REDACTED"
+
+    pytester.makepyfile(test_user=_send_tests(["b.txt"]))  # not in the cassette
+    # the command line's record mode beats the file's once: none, so b.txt is a miss
+    pytester.runpytest_subprocess("--graphtape-record-mode=none").assert_outcomes(failed=1)
+    (pytester.path / "pyproject.toml").write_text('[tool.graphtape]\nrecod_mode = "once"\n')
+    broken = pytester.runpytest_subprocess()
+    broken.assert_outcomes(errors=1)
+    broken.stdout.fnmatch_lines(["*pyproject.toml [[]tool.graphtape[]]: unknown key 'recod_mode'; "
+                                 "did you mean 'record_mode'?*"])

@@ -77,3 +77,33 @@ def test_replay_drop_unplayed(seeded: tuple[GraphtapeProcess, Path], tmp_path: P
         assert _post(rep.url, "b.txt") == 201
     assert rep.returncode == 0, rep.stderr
     assert _names(cassette) == ["b.txt"]
+
+
+def test_re_running_record_keeps_an_existing_cassette(seeded: tuple[GraphtapeProcess, Path], tmp_path: Path,
+                                                       run_graphtape) -> None:
+    """The default record mode: a new cassette is recorded, an existing one is refused, untouched."""
+    sim, _ = seeded
+    cassette = tmp_path / "three.yaml"
+    first = run_graphtape("record", "--cassette", str(cassette), "--upstream", sim.url, "--port", "0")
+    assert [_post(first.url, n) for n in ("a.txt", "b.txt", "c.txt")] == [201, 201, 201]
+    assert first.stop() == 0
+    before = cassette.read_bytes()
+    assert _names(cassette) == ["a.txt", "b.txt", "c.txt"]
+
+    again = run_graphtape("record", "--cassette", str(cassette), "--upstream", sim.url, "--port", "0", ready=False)
+    again.proc.wait(timeout=60)
+    assert again.stop() == 2
+    last = again.stderr.strip().splitlines()[-1]
+    assert last.startswith("graphtape record: ") and "exists" in last
+    assert "--record-mode new_episodes" in last and "--record-mode all" in last
+    assert cassette.read_bytes() == before  # all 3 kept, byte for byte
+
+    more = run_graphtape("record", "--cassette", str(cassette), "--upstream", sim.url, "--port", "0",
+                         "--record-mode", "new_episodes", "--format", "json")
+    assert [_post(more.url, n) for n in ("b.txt", "d.txt")] == [201, 201]
+    assert more.stop() == 0
+    assert _names(cassette) == ["a.txt", "b.txt", "c.txt", "d.txt"]
+    summary = json.loads(more.stdout.split("\n", 1)[1])  # after the ready line
+    assert summary["exit_code"] == 0 and summary["stopped"] == "recorder"
+    (session,) = summary["sessions"]
+    assert (session["mode"], session["recorded"], session["replayed"], session["misses"]) == ("new_episodes", 1, 1, 0)

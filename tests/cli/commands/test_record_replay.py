@@ -78,8 +78,8 @@ def test_record_holds_each_interaction_with_findings_and_no_token(recorded: dict
     raw = cassette.read_text()
     assert FAKE_TOKEN not in raw
     assert "Bearer REDACTED" in raw
-    # the cassette names the upstream URI, not the proxy's
-    assert all(i.request.uri.startswith(str(recorded["sim_url"])) for i in loaded.interactions)
+    # the cassette names the URI the client meant for Graph, not the proxy's nor the simulator's
+    assert all(i.request.uri.startswith("https://graph.microsoft.com/") for i in loaded.interactions)
 
 
 def test_replay_is_byte_identical_twice_and_offline(recorded: dict[str, object], run_graphtape) -> None:
