@@ -119,7 +119,11 @@ class GraphtapeProxy:
 def graphtape_server(pytestconfig: pytest.Config) -> Iterator[InProcessProxy]:
     """The session's in-process graphtape proxy (one per pytest process or xdist worker)."""
     # Imported here, not at module level: every pytest run loads this plugin, and
-    # mitmproxy costs a second to import; only sessions that use the proxy pay it.
+    # mitmproxy costs a second to import; only sessions that use the proxy pay it,
+    # and they skip the built-in addons the proxy does not load.
+    from graphtape.cli.runtime.deferred_addons import defer_builtin_addons
+
+    defer_builtin_addons()
     from graphtape.cli.runtime.inprocess import (
         InProcessProxy,
         ProxySpec,
