@@ -114,7 +114,7 @@ def _record(folder: Path, tool: str, sim_url: str, env: dict[str, str]) -> list[
     return _PLUGINS[tool]
 
 
-def breakdown(sim_url: str, work: Path, switches: int = 100) -> dict[str, float]:
+def breakdown(work: Path, client: str, switches: int = 100) -> dict[str, float]:
     """Where the graphtape plugin's time goes, in a fresh process (milliseconds)."""
     code = r'''
 import json, statistics, sys, time
@@ -127,7 +127,7 @@ work, n = Path(sys.argv[1]), int(sys.argv[2])
 t = time.perf_counter()
 proxy = InProcessProxy(ProxySpec(upstream="http://127.0.0.1:9", confdir=work / "conf")).start()
 start_ms = (time.perf_counter() - t) * 1000
-cassettes = sorted((work / "requests-graphtape" / "cassettes" / "test_bench").glob("*.yaml"))
+cassettes = sorted((work / sys.argv[4] / "cassettes" / "test_bench").glob("*.yaml"))
 client = httpx.Client(trust_env=False)
 body = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "f0.txt", "contentBytes": "aGVsbG8="}
 switch, close, req_requests, req_httpx = [], [], [], []
@@ -151,7 +151,7 @@ print(json.dumps({"import_ms": import_ms, "proxy_start_ms": start_ms, "open_cass
                   "close_cassette_ms": ms(close), "request_requests_ms": ms(req_requests),
                   "request_httpx_ms": ms(req_httpx)}))
 '''
-    run = subprocess.run([sys.executable, "-c", code, str(work), str(switches), PATH], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-c", code, str(work), str(switches), PATH, f"{client}-graphtape"], capture_output=True, text=True,
                          timeout=300, env=_env({}))
     if run.returncode != 0:
         raise SystemExit(f"breakdown failed: {run.stderr[-3000:]}")
@@ -159,13 +159,13 @@ print(json.dumps({"import_ms": import_ms, "proxy_start_ms": start_ms, "open_cass
     return result
 
 
-def measure(n: int, rounds: int) -> dict[str, Any]:
+def measure(n: int, rounds: int, clients: tuple[str, ...] = CLIENTS) -> dict[str, Any]:
     out: dict[str, Any] = {"tests": n, "rounds": rounds, "clients": {}}
     with tempfile.TemporaryDirectory(prefix="graphtape-bench-pytest-") as tmp, \
             GraphtapeProcess("simulate", "--port", "0") as sim:
         root = Path(tmp)
         env = _env({"SIM_URL": sim.url})
-        for client in CLIENTS:
+        for client in clients:
             args = {}
             for tool in TOOLS:
                 folder = _project(root, client, tool, n)
@@ -179,7 +179,7 @@ def measure(n: int, rounds: int) -> dict[str, Any]:
                     folder, tool_args = args[tool]
                     runs[tool].append(_pytest(folder, tool_args, env))
             out["clients"][client] = _summarise(runs)
-        out["breakdown"] = breakdown(sim.url, root)
+        out["breakdown"] = breakdown(root, clients[0])
     return out
 
 
@@ -225,9 +225,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tests", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--client", choices=CLIENTS, action="append", help="only this client (repeatable)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = measure(args.tests, args.rounds)
+    result = measure(args.tests, args.rounds, tuple(args.client or CLIENTS))
     print(json.dumps(result) if args.json else render(result), flush=True)
 
 

@@ -57,15 +57,16 @@ class Plan:
     time_cap: float  # seconds, per load-generator run
     pytest_tests: int  # tests per pytest run (bench_pytest.py)
     pytest_rounds: int
+    pytest_clients: tuple[str, ...]
     quick: bool = False
 
 
 FULL = Plan(rounds=3, replay_requests=3000, record_requests=1500, concurrency=8, distinct=64,
             sizes=(10, 1000, 10000), big_count=100, big_file_bytes=3_000_000, big_rounds=2, time_cap=60,
-            pytest_tests=50, pytest_rounds=5)
+            pytest_tests=50, pytest_rounds=5, pytest_clients=("requests", "httpx"))
 QUICK = Plan(rounds=1, replay_requests=400, record_requests=200, concurrency=8, distinct=16,
              sizes=(10, 1000), big_count=10, big_file_bytes=3_000_000, big_rounds=1, time_cap=20,
-             pytest_tests=20, pytest_rounds=1, quick=True)
+             pytest_tests=10, pytest_rounds=1, pytest_clients=("requests",), quick=True)
 
 
 def log(message: str) -> None:
@@ -341,6 +342,41 @@ def bench_big(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
     return rows, targets
 
 
+def bench_pytest(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
+    log(f"pytest: {plan.pytest_tests} tests, {plan.pytest_rounds} round(s), clients {', '.join(plan.pytest_clients)}")
+    args = ["bench_pytest.py", "--json", "--tests", str(plan.pytest_tests), "--rounds", str(plan.pytest_rounds)]
+    for client in plan.pytest_clients:
+        args += ["--client", client]
+    result = run_json(args, 3600)
+    rows: list[Row] = []
+    targets: list[Target] = []
+    for client, tools in result["clients"].items():
+        vcr, gt = tools["pytest-recording"], tools["graphtape"]
+        rows += [
+            Row("pytest", f"{client}: per test, no tool", "ms", tools["base"]["per_test_ms"]),
+            Row("pytest", f"{client}: per test, pytest-recording", "ms", vcr["per_test_ms"], "no tool",
+                tools["base"]["per_test_ms"], vcr["per_test_ms"] / tools["base"]["per_test_ms"]),
+            Row("pytest", f"{client}: per test, graphtape", "ms", gt["per_test_ms"], "pytest-recording",
+                vcr["per_test_ms"], tools["per_test_ratio"]),
+            Row("pytest", f"{client}: overhead per test, pytest-recording", "ms", vcr["overhead_per_test_ms"]),
+            Row("pytest", f"{client}: overhead per test, graphtape", "ms", gt["overhead_per_test_ms"]),
+            Row("pytest", f"{client}: first test's extra, pytest-recording", "s", vcr["first_test_extra_s"]),
+            Row("pytest", f"{client}: first test's extra, graphtape", "s", gt["first_test_extra_s"]),
+            Row("pytest", f"{client}: whole run, graphtape", "s", gt["run_s"], "pytest-recording", vcr["run_s"],
+                tools["run_ratio"]),
+        ]
+        targets.append(Target(f"pytest ({client}): per-test time vs pytest-recording", tools["per_test_ratio"],
+                              "<= 1.0", f"overhead {gt['overhead_per_test_ms']:.1f} vs "
+                              f"{vcr['overhead_per_test_ms']:.1f} ms"))
+        targets.append(Target(f"pytest ({client}): first test's start-up (s)", gt["first_test_extra_s"], "< 0.5"))
+    b = result["breakdown"]
+    for key, label in (("import_ms", "import of the in-process proxy"), ("proxy_start_ms", "proxy start"),
+                       ("open_cassette_ms", "switch to a test's cassette"), ("close_cassette_ms", "switch away"),
+                       ("request_requests_ms", "one request (requests)"), ("request_httpx_ms", "one request (httpx)")):
+        rows.append(Row("pytest", f"graphtape plugin: {label}", "ms", b[key]))
+    return rows, targets
+
+
 def machine() -> dict[str, Any]:
     import mitmproxy.version
     import vcr
@@ -359,12 +395,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run (fewer requests, one round)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
-    parser.add_argument("--only", choices=["replay", "record", "cassettes", "big"], action="append",
+    parser.add_argument("--only", choices=["replay", "record", "pytest", "cassettes", "big"], action="append",
                         help="run only this part (repeatable)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the work files in this folder")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
-    parts = {"replay": bench_replay, "record": bench_record, "cassettes": bench_cassettes, "big": bench_big}
+    parts = {"replay": bench_replay, "record": bench_record, "pytest": bench_pytest, "cassettes": bench_cassettes,
+             "big": bench_big}
     work = Path(tempfile.mkdtemp(prefix="graphtape-bench-")) if args.keep is None else args.keep
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
