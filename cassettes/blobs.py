@@ -1,6 +1,6 @@
 """Content-addressed body files beside a cassette, for bodies too big to inline.
 
-A body over the threshold is written once to ``<cassette stem>.blobs/sha256-<hex>``
+A body over the threshold is written once to ``<cassette file name>.blobs/sha256-<hex>``
 and the YAML holds ``{graphtape_blob: {digest, size, path}}`` instead of megabytes of
 base64. Such cassettes are graphtape's own: VCR.py cannot load them.
 
@@ -17,15 +17,23 @@ from pathlib import Path
 from typing import Any
 
 from graphtape.cassettes.errors import CassetteFormatError, CassetteWriteError
+from graphtape.cassettes.safe_files import read_capped
 
-__all__ = ["BLOB_KEY", "DEFAULT_BLOB_THRESHOLD", "BlobStore", "blob_folder"]
+__all__ = ["BLOB_KEY", "DEFAULT_BLOB_THRESHOLD", "BlobStore", "blob_folder", "legacy_blob_folder"]
 
 BLOB_KEY = "graphtape_blob"
 DEFAULT_BLOB_THRESHOLD = 1024 * 1024  # bodies above 1 MiB go to blob files; 0 keeps every body inline
+MAX_BLOB_BYTES = 1 << 30  # one body file is never read past this (Graph's largest upload is 150 MB)
 _DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
 
 
 def blob_folder(cassette: Path) -> Path:
+    """``a.yaml.blobs`` for ``a.yaml``: one folder per cassette file, so ``a.yaml`` and ``a.yml`` never share one."""
+    return cassette.with_name(cassette.name + ".blobs")
+
+
+def legacy_blob_folder(cassette: Path) -> Path:
+    """Where graphtape 0.1 kept them (``a.blobs``, shared by ``a.yaml`` and ``a.yml``): read, never pruned."""
     return cassette.with_name(cassette.stem + ".blobs")
 
 
@@ -70,16 +78,24 @@ class BlobStore:
         m = _DIGEST.match(str(ref.get("digest", "")))
         if not m:
             raise CassetteFormatError(self.cassette, f"{where}.digest", "expected sha256:<64 hex digits>")
-        path = self.folder / f"sha256-{m.group(1)}"  # derived from the digest: no path from the file is used
+        name = f"sha256-{m.group(1)}"  # derived from the digest: no path from the file is used
+        path = self.folder / name
+        legacy = legacy_blob_folder(self.cassette) / name
+        if not path.exists() and legacy.exists():
+            path = legacy
+        size = ref.get("size")
+        limit = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else MAX_BLOB_BYTES
+
+        def fail(problem: str) -> CassetteFormatError:
+            return CassetteFormatError(self.cassette, where, f"body file {path} {problem}")
+
         try:
-            body = path.read_bytes()
-        except OSError as exc:
-            raise CassetteFormatError(self.cassette, where, f"body file {path} cannot be read: "
-                                      f"{exc.strerror or exc}") from None
+            body = read_capped(path, min(limit, MAX_BLOB_BYTES), fail)
+        except FileNotFoundError:
+            raise fail("cannot be read: it does not exist") from None
         if hashlib.sha256(body).hexdigest() != m.group(1):
             raise CassetteFormatError(self.cassette, where, f"body file {path} does not match its digest "
                                       "(changed or corrupted)")
-        size = ref.get("size")
         if size is not None and size != len(body):
             raise CassetteFormatError(self.cassette, f"{where}.size", f"says {size} bytes, the file has {len(body)}")
         return body

@@ -41,6 +41,14 @@ class Finding:
     seen: str
     message: str
 
+    def __post_init__(self) -> None:
+        # A finding quotes what it saw, and a header that was not UTF-8 reaches it as lone
+        # surrogates, which no UTF-8 writer (cassette, report, log) can store: kept as escapes.
+        for name in ("path", "expected", "seen", "message"):
+            text = getattr(self, name)
+            if isinstance(text, str) and not text.isascii():
+                object.__setattr__(self, name, _printable(text))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "severity": self.severity.value,
@@ -69,6 +77,15 @@ class Finding:
             f"{self.severity.value}: {self.where} {self.path}: {self.message}"
             f" (expected {self.expected}, seen {self.seen})"
         )
+
+
+def _printable(text: str) -> str:
+    """``text`` with every lone surrogate written as its ``\\udcXX`` escape (other text unchanged)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def worst_severity(findings: list[Finding]) -> Severity | None:

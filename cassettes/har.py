@@ -23,10 +23,12 @@ from urllib.parse import parse_qsl, urlsplit
 from graphtape.cassettes.encoding import decode_body
 from graphtape.cassettes.errors import BodyDecodeError, CaptureFormatError
 from graphtape.cassettes.model import Cassette, Headers, Interaction, InteractionMeta, Request, Response
+from graphtape.cassettes.safe_files import read_capped
 
 __all__ = ["Exchange", "cassette_to_har", "exchanges_from_har", "read_har"]
 
 _EPOCH = "1970-01-01T00:00:00.000Z"
+MAX_CAPTURE_BYTES = 1 << 30  # a capture to import is never read past this
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Exchange:
     request: Request
     response: Response
     started: str | None = None  # ISO 8601 (UTC) when the request was sent
+    where: str = ""  # the entry in its capture file ("log.entries[3]", "flow 5"), for error messages
     # graphtape's own data for this exchange, when the capture carries it (a flow file graphtape
     # exported) and it still describes the exchange: import keeps it instead of validating afresh.
     meta: InteractionMeta | None = None
@@ -200,47 +203,62 @@ def exchanges_from_har(data: Any, source: str) -> list[Exchange]:
     out: list[Exchange] = []
     for n, raw in enumerate(entries):
         where = f"log.entries[{n}]"
-        entry = r.mapping(raw, where)
-        req = r.mapping(r.field(entry, "request", where, dict), f"{where}.request")
-        resp = r.mapping(r.field(entry, "response", where, dict), f"{where}.response")
-        status = r.field(resp, "status", f"{where}.response", int)
-        if status <= 0:
-            continue  # the browser never got an answer (blocked, cancelled): nothing to replay
-        own_field = entry.get("_graphtape")
-        own: dict[str, Any] = own_field if isinstance(own_field, dict) else {}
-        req_headers = r.headers(r.field(req, "headers", f"{where}.request", list), f"{where}.request.headers")
-        resp_headers = r.headers(r.field(resp, "headers", f"{where}.response", list), f"{where}.response.headers")
-        req_body = r.own_body(own, "requestBody", where)
-        if req_body is None:
-            req_body = r.body(req.get("postData"), f"{where}.request.postData")
-            req_headers = _as_sent(req_body, req_headers)
-        resp_body = r.own_body(own, "responseBody", where)
-        if resp_body is None:
-            resp_body = r.body(r.field(resp, "content", f"{where}.response", dict), f"{where}.response.content")
-            resp_headers = _as_sent(resp_body, resp_headers)
-        url = r.field(req, "url", f"{where}.request", str)
-        if not urlsplit(url).scheme:
-            raise r.fail(f"{where}.request.url", f"not an absolute URL: {url!r}")
-        out.append(Exchange(
-            request=Request(method=r.field(req, "method", f"{where}.request", str).upper(), uri=url,
-                            headers=req_headers, body=req_body),
-            response=Response(status_code=status, reason=str(resp.get("statusText") or ""), headers=resp_headers,
-                              body=resp_body),
-            started=_started(entry.get("startedDateTime")),
-        ))
+        try:
+            exchange = _exchange(r, raw, where)
+        except (ValueError, TypeError, RecursionError) as exc:  # CaptureFormatError is a ValueError
+            if isinstance(exc, CaptureFormatError):
+                raise
+            raise r.fail(where, f"unusable entry: {type(exc).__name__}: {str(exc)[:200]}") from None
+        if exchange is not None:
+            out.append(exchange)
     return out
+
+
+def _exchange(r: _HarReader, raw: Any, where: str) -> Exchange | None:
+    """One HAR entry as an exchange (None: it was never answered)."""
+    entry = r.mapping(raw, where)
+    req = r.mapping(r.field(entry, "request", where, dict), f"{where}.request")
+    resp = r.mapping(r.field(entry, "response", where, dict), f"{where}.response")
+    status = r.field(resp, "status", f"{where}.response", int)
+    if status <= 0:
+        return None  # the browser never got an answer (blocked, cancelled): nothing to replay
+    own_field = entry.get("_graphtape")
+    own: dict[str, Any] = own_field if isinstance(own_field, dict) else {}
+    req_headers = r.headers(r.field(req, "headers", f"{where}.request", list), f"{where}.request.headers")
+    resp_headers = r.headers(r.field(resp, "headers", f"{where}.response", list), f"{where}.response.headers")
+    req_body = r.own_body(own, "requestBody", where)
+    if req_body is None:
+        req_body = r.body(req.get("postData"), f"{where}.request.postData")
+        req_headers = _as_sent(req_body, req_headers)
+    resp_body = r.own_body(own, "responseBody", where)
+    if resp_body is None:
+        resp_body = r.body(r.field(resp, "content", f"{where}.response", dict), f"{where}.response.content")
+        resp_headers = _as_sent(resp_body, resp_headers)
+    url = r.field(req, "url", f"{where}.request", str)
+    if not urlsplit(url).scheme:
+        raise r.fail(f"{where}.request.url", f"not an absolute URL: {url!r}")
+    return Exchange(
+        request=Request(method=r.field(req, "method", f"{where}.request", str).upper(), uri=url,
+                        headers=req_headers, body=req_body),
+        response=Response(status_code=status, reason=str(resp.get("statusText") or ""), headers=resp_headers,
+                          body=resp_body),
+        started=_started(entry.get("startedDateTime")),
+        where=where,
+    )
 
 
 def read_har(path: Path) -> list[Exchange]:
     """The exchanges of a HAR file; CaptureFormatError names the file, and the line or entry at fault."""
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise CaptureFormatError(path, "", f"cannot read: {exc.strerror or exc}") from None
+        raw = read_capped(path, MAX_CAPTURE_BYTES, lambda problem: CaptureFormatError(path, "", problem))
+    except FileNotFoundError:
+        raise CaptureFormatError(path, "", "cannot read: no such file") from None
     try:
         data = json.loads(raw)
     except UnicodeDecodeError as exc:
         raise CaptureFormatError(path, "", f"not UTF-8 text: {exc}") from None
     except json.JSONDecodeError as exc:
         raise CaptureFormatError(path, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise CaptureFormatError(path, "", "not a HAR file: JSON nested too deep") from None
     return exchanges_from_har(data, str(path))

@@ -269,8 +269,13 @@ class InteractionIndex:
     def __len__(self) -> int:
         return len(self._interactions)
 
-    def add(self, interaction: Interaction) -> int:
-        key = request_key(interaction.request, self.config)
+    def add(self, interaction: Interaction, match_as: Request | None = None) -> int:
+        """Index ``interaction``; ``match_as`` is the request its key is taken from (default: its own).
+
+        The replayer passes the recorded request redacted again with today's redactor, so a
+        cassette recorded with fewer redaction rules still matches live requests redacted by more.
+        """
+        key = request_key(match_as or interaction.request, self.config)
         with self._lock:
             self._interactions.append(interaction)
             self._keys.append(key)

@@ -28,6 +28,8 @@ from graphtape.cassettes.model import (
     Response,
     body_digest,
 )
+from graphtape.cassettes.safe_files import CappedReader, open_regular
+from graphtape.cassettes.wire import response_problems
 
 __all__ = [
     "FORMAT_VERSION",
@@ -50,6 +52,8 @@ MAX_CASSETTE_BYTES = int(os.environ.get("GRAPHTAPE_MAX_CASSETTE_BYTES", str(1 <<
 # graphtape never writes aliases; VCR.py almost never does. A handful is tolerated,
 # more is treated as an attack on the loader.
 MAX_ALIASES = 64
+# Nodes that aliases may add to a document once expanded (see _refuse_alias_bombs).
+MAX_ALIAS_EXPANSION = 100_000
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -82,6 +86,27 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
                     self._plain_tags[value] = tag
             return tag
         return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in seen:
+                    raise _duplicate(key, key_node)
+                seen.add(key)
+            except TypeError:
+                pass  # unhashable: the safe constructor reports it
+        return super().construct_mapping(node, deep)
+
+
+def _duplicate(key: Any, key_node: Any) -> yaml.MarkedYAMLError:
+    """A mapping names ``key`` twice: YAML says keys are unique, and a loader that kept the last
+    one would silently read something other than what a reviewer of the file saw."""
+    return yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+
+
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -314,8 +339,6 @@ def interaction_from_data(data: Any, where: str, source: str, blobs: BlobStore |
 
     status = r.mapping(r.key(resp, "status", f"{where}.response"), f"{where}.response.status")
     code = r.integer(r.key(status, "code", f"{where}.response.status"), f"{where}.response.status.code")
-    if not 100 <= code <= 999:
-        raise r.fail(f"{where}.response.status.code", f"status {code} is not between 100 and 999")
     message = status.get("message") or ""
     if not isinstance(message, str):
         raise r.fail(f"{where}.response.status.message", f"expected a string, found {_kind(message)}")
@@ -364,6 +387,8 @@ def interaction_from_data(data: Any, where: str, source: str, blobs: BlobStore |
         headers=r.headers(resp.get("headers"), gt.get("response_header_order"), f"{where}.response.headers"),
         body=resp_body,
     )
+    for key, problem in response_problems(response, request.method):  # replay would send it as it is
+        raise r.fail(f"{where}.response.{key}", f"cannot be replayed: {problem}")
     return Interaction(request=request, response=response, meta=meta)
 
 
@@ -432,6 +457,8 @@ def _construct(node: yaml.Node, loader: Any) -> Any:
         for key_node, value_node in node.value:
             key = _construct(key_node, loader)
             try:
+                if key in out:
+                    raise _duplicate(key, key_node)
                 out[key] = _construct(value_node, loader)
             except TypeError:  # an unhashable key: let the constructor raise its usual error
                 return loader.construct_object(node, deep=True)
@@ -442,16 +469,57 @@ def _construct(node: yaml.Node, loader: Any) -> Any:
 
 
 def _refuse_alias_bombs(raw: bytes, source: str) -> None:
+    """Refuse a document whose aliases would expand it past MAX_ALIAS_EXPANSION nodes (or use too many).
+
+    What costs memory is not the number of aliases but what they expand to once built:
+    nine aliases of nine-element lists of aliases are a few hundred bytes and a billion
+    nodes. So the size of every anchored node is computed from the event stream (an
+    alias costs the full size of what it names) and the total is bounded.
+    """
     aliases = 0
+    sizes: dict[str, int] = {}
+    open_nodes: list[tuple[str | None, int]] = []  # (anchor, nodes inside so far) per open collection
+    total = 0
+
+    def add(n: int, event: Any, counted: bool = False) -> None:
+        """``n`` more nodes in the open collection (and in the document, unless already ``counted``)."""
+        nonlocal total
+        if open_nodes:
+            anchor, inside = open_nodes[-1]
+            open_nodes[-1] = (anchor, inside + n)
+        if counted:
+            return
+        total += n
+        if total > MAX_ALIAS_EXPANSION + scanned:
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            raise CassetteFormatError(source, f"line {line}", f"YAML aliases expand the document past "
+                                      f"{MAX_ALIAS_EXPANSION} extra nodes: refusing a possible alias bomb")
+
+    scanned = 0  # nodes actually written in the file: aliases may add MAX_ALIAS_EXPANSION to those
     try:
         for event in yaml.parse(raw, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent):
                 aliases += 1
+                line = event.start_mark.line + 1 if event.start_mark else 0
                 if aliases > MAX_ALIASES:
-                    line = event.start_mark.line + 1 if event.start_mark else 0
                     raise CassetteFormatError(
                         source, f"line {line}", f"more than {MAX_ALIASES} YAML aliases: refusing a possible alias bomb"
                     )
+                add(sizes.get(event.anchor or "", 1), event)
+            elif isinstance(event, yaml.ScalarEvent):
+                scanned += 1
+                add(1, event)
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                scanned += 1
+                total += 1
+                open_nodes.append((event.anchor, 1))
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)) and open_nodes:
+                anchor, inside = open_nodes.pop()
+                if anchor:
+                    sizes[anchor] = inside
+                add(inside, event, counted=True)
     except yaml.YAMLError:
         return  # the real load reports syntax errors with their line
 
@@ -462,7 +530,7 @@ def _cassette_from_data(data: Any, source: str, blobs: BlobStore | None) -> Cass
         raise r.fail("", "the file is empty")
     top = r.mapping(data, "(top level)")
     version = r.key(top, "version", "")
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version != FORMAT_VERSION:  # True == 1 and 1.0 == 1 in Python
         raise r.fail("version", f"unsupported cassette version {version!r}; graphtape reads version {FORMAT_VERSION}")
     meta = top.get("graphtape") or {}
     meta = r.mapping(meta, "graphtape")
@@ -481,24 +549,26 @@ def _cassette_from_data(data: Any, source: str, blobs: BlobStore | None) -> Cass
 
 
 def load_cassette(path: str | os.PathLike[str]) -> Cassette:
-    """Read a cassette file. Errors name the file and the line or key at fault."""
+    """Read a cassette file. Errors name the file and the line or key at fault.
+
+    Only a regular file is read (a FIFO or a device is refused before a byte is read), and
+    never more than MAX_CASSETTE_BYTES of it, counted as read (a sparse or growing file too).
+    """
     p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_CASSETTE_BYTES:
-            raise CassetteFormatError(p, "", f"{size} bytes is over the {MAX_CASSETTE_BYTES}-byte limit "
-                                      "(set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)")
-        fh = p.open("rb")
-    except FileNotFoundError:
-        raise
-    except IsADirectoryError:
-        raise CassetteFormatError(p, "", "is a folder, not a cassette file") from None
-    except OSError as exc:
-        raise CassetteFormatError(p, "", f"cannot be read: {exc.strerror or exc}") from None
+
+    def fail(problem: str) -> CassetteFormatError:
+        if "limit" in problem:
+            problem += " (set GRAPHTAPE_MAX_CASSETTE_BYTES to allow it)"
+        return CassetteFormatError(p, "", problem)
+
+    fh = open_regular(p, fail, MAX_CASSETTE_BYTES)
     with fh:
+        capped = CappedReader(fh, MAX_CASSETTE_BYTES, fail)
         try:
             # No "&", no anchor: stream the file. Otherwise read it whole for the alias-bomb check.
-            source: bytes | BinaryIO = fh.read() if _holds_byte(fh, b"&") else fh
+            source: bytes | Any = capped.fh.read(MAX_CASSETTE_BYTES + 1) if _holds_byte(capped, b"&") else capped
+            if isinstance(source, bytes) and len(source) > MAX_CASSETTE_BYTES:
+                raise fail(f"holds more than the {MAX_CASSETTE_BYTES}-byte limit")
         except OSError as exc:
             raise CassetteFormatError(p, "", f"cannot be read: {exc.strerror or exc}") from None
         data = _yaml_data(source, str(p))
@@ -506,12 +576,13 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     return _cassette_from_data(data, str(p), BlobStore(p))
 
 
-def _holds_byte(fh: BinaryIO, byte: bytes) -> bool:
-    """Whether the file holds ``byte`` anywhere; leaves the file at its start."""
+def _holds_byte(capped: CappedReader, byte: bytes) -> bool:
+    """Whether the file holds ``byte`` anywhere (reading no more than its cap); leaves it at its start."""
     found = False
-    while chunk := fh.read(1 << 20):
+    while chunk := capped.read(1 << 20):
         if byte in chunk:
             found = True
             break
-    fh.seek(0)
+    capped.fh.seek(0)
+    capped.count = 0
     return found

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
-from graphtape.cassettes.errors import CassetteLockedError, CassetteNotFoundError
+from graphtape.cassettes.errors import CassetteLockedError, CassetteNotFoundError, CassetteWriteError
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.matching import InteractionIndex, MatchConfig, Nearest
-from graphtape.cassettes.model import Cassette, Interaction, Request
+from graphtape.cassettes.model import Cassette, Interaction, Request, body_digest
 from graphtape.cassettes.record_modes import RecordMode, SessionPlan, plan_session
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
@@ -85,12 +85,16 @@ class TapeSession:
             existing = self.writer.base if self.plan.replay else []
         else:
             self.recovery = self._recover_if_abandoned()
+            if self.settings.drop_unplayed:
+                self._refuse_if_recording()
             if not self.path.exists():
                 raise CassetteNotFoundError(f"{self.path}: cassette not found; record it first (a record mode "
                                             "other than none creates it)")
             existing = load_cassette(self.path).interactions
+        redact = self.settings.redactor.request
         for interaction in existing:
-            self.index.add(interaction)
+            # Keyed as a live request will be: redacted by this run's redactor (a no-op for what it wrote itself).
+            self.index.add(interaction, redact(interaction.request))
         return self
 
     def _recover_if_abandoned(self) -> RecoveryReport | None:
@@ -104,6 +108,15 @@ class TapeSession:
             return recover_journal(self.path)
         finally:
             lock.release()
+
+    def _refuse_if_recording(self) -> None:
+        """--drop-unplayed rewrites the cassette at the end: not one a recorder is writing right now."""
+        lock = CassetteLock(self.path)
+        try:
+            lock.acquire()
+        except CassetteLockedError as exc:
+            raise CassetteLockedError(f"{exc}; a replay with --drop-unplayed would rewrite it") from None
+        lock.release()
 
     def close(self) -> None:
         if self.closed:
@@ -123,14 +136,27 @@ class TapeSession:
         lock = CassetteLock(self.path)
         lock.acquire()  # CassetteLockedError if a recording owns the file: leave it alone, loudly
         try:
-            played = self.index.played()
+            # The cassette as it is now, not as this run loaded it: a recorder may have added to it
+            # since. Only what this run loaded and never played is dropped; everything else stays.
             current = load_cassette(self.path)
-            kept = [i for n, i in enumerate(self.index.interactions) if n in played]
+            unplayed = Counter(_identity(self.index.interactions[n]) for n in self.index.unplayed())
+            kept = []
+            for interaction in current.interactions:
+                key = _identity(interaction)
+                if unplayed[key] > 0:
+                    unplayed[key] -= 1
+                else:
+                    kept.append(interaction)
             save_cassette(self.path, Cassette(interactions=kept, meta=current.meta))
         finally:
             lock.release()
 
     # ------------------------------------------------------------ traffic
+
+    @property
+    def recording(self) -> bool:
+        """Whether this session still accepts interactions to record."""
+        return self.writer is not None and not self.closed
 
     def redact(self, request: Request) -> Request:
         return self.settings.redactor.request(request)
@@ -152,8 +178,9 @@ class TapeSession:
         return miss
 
     async def record(self, interaction: Interaction) -> None:
-        """Journal ``interaction`` durably; raises CassetteWriteError if it cannot be."""
-        assert self.writer is not None
+        """Journal ``interaction`` durably; raises CassetteWriteError if it cannot be (closed included)."""
+        if self.writer is None:
+            raise CassetteWriteError(f"{self.path}: this run does not record")
         await self.writer.append_async(interaction)
         self.count("recorded")
 
@@ -206,3 +233,10 @@ class TapeSession:
             "findings": {s.value: by_severity.get(s.value, 0) for s in Severity},
             "recovered": self.recovery.recovered if self.recovery else 0,
         }
+
+
+def _identity(interaction: Interaction) -> tuple[str, ...]:
+    """What tells one recorded interaction from another (its request, answer and recording time)."""
+    req, resp = interaction.request, interaction.response
+    return (req.method, req.uri, body_digest(req.body), str(resp.status_code), body_digest(resp.body),
+            interaction.meta.recorded_at or "")

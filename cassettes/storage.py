@@ -34,7 +34,9 @@ from graphtape.cassettes.errors import (
     CassetteWriteError,
 )
 from graphtape.cassettes.model import Cassette, Interaction
+from graphtape.cassettes.safe_files import read_capped
 from graphtape.cassettes.serialization import (
+    MAX_CASSETTE_BYTES,
     dump_cassette,
     interaction_from_data,
     interaction_to_data,
@@ -131,7 +133,7 @@ def _jsonable(value: Any) -> Any:
 def _from_jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1 and "$b64" in value:
-            return base64.b64decode(value["$b64"])
+            return base64.b64decode(value["$b64"], validate=True)
         return {k: _from_jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_from_jsonable(v) for v in value]
@@ -149,8 +151,16 @@ class RecoveryReport:
 
 
 def read_journal(path: Path) -> tuple[dict[str, Any], list[Interaction], int]:
-    """Header, interactions and the size of an unreadable tail of a journal file."""
-    raw = path.read_bytes()
+    """Header, interactions and the size of a torn last line of a journal file.
+
+    Only the last line can be torn (the process died while appending it): it is left
+    out and counted. Any other line that cannot be read is an error naming the file and
+    the line, never skipped: the lines after it are interactions a client saw answered.
+    """
+    def fail(problem: str) -> CassetteFormatError:
+        return CassetteFormatError(path, "", problem)
+
+    raw = read_capped(path, MAX_CASSETTE_BYTES * 2, fail)  # base64 bodies: up to ~4/3 of the cassette
     blobs = BlobStore(path.with_name(path.name.removesuffix(".journal")))
     header: dict[str, Any] = {}
     interactions: list[Interaction] = []
@@ -160,15 +170,18 @@ def read_journal(path: Path) -> tuple[dict[str, Any], list[Interaction], int]:
             break  # torn write: the process died mid-line
         try:
             entry = _from_jsonable(json.loads(line))
-        except ValueError:
-            break
+        except (ValueError, RecursionError, TypeError) as exc:
+            raise CassetteFormatError(path, f"line {lineno}", f"not a journal record: {type(exc).__name__}: "
+                                      f"{str(exc)[:200]}") from None
+        if not isinstance(entry, dict):
+            raise CassetteFormatError(path, f"line {lineno}", f"not a journal record: a JSON {type(entry).__name__}")
         if lineno == 1 and entry.get("journal") is not None:
             header = entry
         elif "interaction" in entry:
-            try:
-                interactions.append(interaction_from_data(entry["interaction"], f"line {lineno}", str(path), blobs))
-            except CassetteFormatError:
-                break
+            interactions.append(interaction_from_data(entry["interaction"], f"line {lineno}", str(path), blobs))
+        else:
+            raise CassetteFormatError(path, f"line {lineno}", "not a journal record: neither a header nor an "
+                                      "interaction")
         offset += len(line)
     return header, interactions, len(raw) - offset
 
@@ -181,38 +194,34 @@ def _file_digest(path: Path) -> str | None:
         return None
 
 
-def _already_folded_in(cassette_path: Path, header: dict[str, Any]) -> bool:
-    """True when the cassette is no longer the one the journal was appended to.
-
-    Only the lock holder writes the cassette, and its last write is the one that
-    folds the journal in (a clean close, or an earlier recovery). A kill between that
-    rename and the journal's removal leaves a journal whose interactions are already
-    in the cassette: folding it in again would record them twice.
-    """
-    if header.get("base") == "replace" or "base_digest" not in header:
-        return False  # a replacing journal rebuilds the cassette from itself alone
-    base_digest: str | None = header["base_digest"]  # None: the cassette did not exist when the run began
-    return _file_digest(cassette_path) != base_digest
-
-
 def recover_journal(cassette_path: Path) -> RecoveryReport | None:
-    """Fold a journal left by a killed process into its cassette. None when there is none."""
+    """Fold a journal left by a killed process into its cassette. None when there is none.
+
+    Every interaction in the journal was answered to a client, so none is dropped. The
+    cassette is read as it is now: when it already ends with the journal's interactions
+    (a kill between the final write and the journal's removal), they are not added twice;
+    otherwise they are appended to whatever the cassette holds now, even if another
+    process replaced or deleted it during the run (both are kept rather than either
+    lost). Only a replacing run (``all``/``rewrite``) whose cassette is still the one it
+    started from replaces it, as that run would have at a clean stop.
+    """
     jpath = journal_path(cassette_path)
     if not jpath.exists():
         return None
     header, recovered, dropped = read_journal(jpath)
-    if recovered and _already_folded_in(cassette_path, header):
-        recovered = []
     if recovered:
-        base: list[Interaction] = []
-        meta: dict[str, Any] = {}
-        if header.get("base") != "replace" and cassette_path.exists():
-            existing = load_cassette(cassette_path)
-            base, meta = existing.interactions, existing.meta
-        elif isinstance(header.get("meta"), dict):
-            meta = header["meta"]
+        current = load_cassette(cassette_path) if cassette_path.exists() else None
+        existing = current.interactions if current is not None else []
+        if len(existing) >= len(recovered) and existing[len(existing) - len(recovered):] == recovered:
+            recovered = []  # already folded in by the run's last write
+    if recovered:
+        unchanged = "base_digest" in header and _file_digest(cassette_path) == header["base_digest"]
+        meta = current.meta if current is not None else {}
+        if header.get("base") == "replace" and unchanged:
+            existing = []
+            meta = header["meta"] if isinstance(header.get("meta"), dict) else meta
         threshold = header.get("blob_threshold")
-        save_cassette(cassette_path, Cassette(interactions=base + recovered, meta=meta),
+        save_cassette(cassette_path, Cassette(interactions=existing + recovered, meta=meta),
                       threshold if isinstance(threshold, int) else None)
     jpath.unlink()
     _fsync_dir(jpath.parent)
@@ -300,6 +309,8 @@ class CassetteWriter:
         self._fh: Any = None
         self._failed: BaseException | None = None
         self._recorded_lock = threading.Lock()
+        self._closing = False
+        self._enqueue_lock = threading.Lock()  # an append either precedes the stop marker or is refused
 
     # -------------------------------------------------------- life cycle
 
@@ -337,8 +348,11 @@ class CassetteWriter:
     def close(self) -> None:
         """Drain the journal, write the full cassette atomically, drop the journal, unlock."""
         try:
+            with self._enqueue_lock:
+                self._closing = True
+                if self._thread is not None:
+                    self._queue.put(_STOP)
             if self._thread is not None:
-                self._queue.put(_STOP)
                 self._thread.join()
                 self._thread = None
             if self._fh is not None:
@@ -379,9 +393,11 @@ class CassetteWriter:
     def _enqueue(self, interaction: Interaction, waiter: _Waiter) -> None:
         if self._failed is not None:
             raise CassetteWriteError(f"{self.path}: recording stopped after an earlier write failed: {self._failed}")
-        if self._thread is None:
-            raise CassetteWriteError(f"{self.path}: the writer is not open")
-        self._queue.put((interaction, waiter))
+        with self._enqueue_lock:
+            if self._thread is None or self._closing:
+                raise CassetteWriteError(f"{self.path}: the recording is closed (graphtape is stopping); "
+                                         "this interaction was not recorded")
+            self._queue.put((interaction, waiter))
 
     def snapshot(self) -> list[Interaction]:
         with self._recorded_lock:

@@ -20,6 +20,7 @@ from mitmproxy import ctx, exceptions, http
 from graphtape.addons.drift.alert_log import Alert, AlertLog, scrubbed
 from graphtape.addons.drift.compare import (
     KIND_OF_FINDING,
+    ResponseSample,
     looks_like_attachment_route,
     sample_from_exchange,
     schema_drift,
@@ -31,8 +32,13 @@ from graphtape.addons.drift.config import (
 )
 from graphtape.addons.drift.webhook import WebhookSender
 from graphtape.addons.graph.routes import match_route
+from graphtape.addons.proxy.flow_convert import request_from_flow, response_from_flow
+from graphtape.addons.proxy.off_loop import is_heavy, off_loop
 from graphtape.addons.proxy.tape import Tape
+from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.findings import Finding, Severity
+from graphtape.cassettes.model import Request, Response
+from graphtape.cassettes.redaction import Redactor
 
 __all__ = ["FINDINGS_METADATA_KEY", "Alerts"]
 
@@ -89,16 +95,33 @@ class Alerts:
                 webhook.close(wait=0)
             raise exceptions.OptionsError(f"graphtape_alerts: cannot open {opts.graphtape_alerts}: {exc}") from None
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    async def response(self, flow: http.HTTPFlow) -> None:
         if self.log is None or flow.response is None:
             return
         stored = flow.metadata.get(FINDINGS_METADATA_KEY)
         if stored is None and not self._unknown_attachment_route(flow):
             return  # replayed, withheld, or passed through and not an attachment call
         try:
-            self._alert(flow, [Finding.from_dict(d) for d in stored or []])
+            request, response = request_from_flow(flow), response_from_flow(flow)
+            heavy = is_heavy(request.headers, request.body) or is_heavy(response.headers, response.body)
+            sample = await off_loop(heavy, lambda: self._sample(request, response, stored or []))
+            self._alert(flow, sample, [Finding.from_dict(d) for d in stored or []])
         except Exception as exc:
-            logger.warning(f"graphtape: alerting failed for {flow.request.method} {flow.request.path}: {exc}")
+            logger.warning(f"graphtape: alerting failed for {flow.request.method} {flow.request.path}: "
+                           f"{type(exc).__name__}")
+
+    def _sample(self, request: Request, response: Response, stored: list[dict[str, Any]]) -> ResponseSample:
+        """The exchange as drift sees it, read from its redacted form only (alerts leave the machine)."""
+        session = self.tape.session
+        redactor = session.settings.redactor if session is not None else Redactor()
+        request, response = redactor.request(request), redactor.response(response)
+        request_body, _ = decode_for_validation(request.body, request.headers.get("content-encoding"), "request")
+        response_body, _ = decode_for_validation(response.body, response.headers.get("content-encoding"),
+                                                 "response")
+        findings = [Finding.from_dict(d) for d in stored]
+        return sample_from_exchange("live", request.method, request.uri, request_body, response.status_code,
+                                    response.headers.as_dict(), response_body,
+                                    [f for f in findings if f.where == "response"])
 
     def _unknown_attachment_route(self, flow: http.HTTPFlow) -> bool:
         """A call passed through out of scope that looks like an attachment route the table lacks:
@@ -109,14 +132,8 @@ class Alerts:
         path = flow.request.path.split("?", 1)[0]
         return flow.request.method == "POST" and looks_like_attachment_route(path) and match_route("POST", path) is None
 
-    def _alert(self, flow: http.HTTPFlow, findings: list[Finding]) -> None:
+    def _alert(self, flow: http.HTTPFlow, sample: ResponseSample, findings: list[Finding]) -> None:
         assert self.log is not None and flow.response is not None
-        response_findings = [f for f in findings if f.where == "response"]
-        sample = sample_from_exchange("live", flow.request.method, flow.request.url,
-                                      flow.request.get_content(strict=False),
-                                      flow.response.status_code,
-                                      {k.lower(): v for k, v in flow.response.headers.items()},
-                                      flow.response.get_content(strict=False) or b"", response_findings)
         alerts = schema_drift(sample, self.config)
         # Findings that are not drift (the client's request, an error envelope...) alert as they are.
         alerts += [f for f in findings if f.severity is not Severity.INFO

@@ -25,8 +25,9 @@ from graphtape.addons.proxy.flow_convert import flow_from_interaction, request_f
 from graphtape.addons.proxy.flow_marks import mark_flow
 from graphtape.cassettes.errors import CaptureFormatError, InputError
 from graphtape.cassettes.findings import Finding
-from graphtape.cassettes.har import Exchange
+from graphtape.cassettes.har import MAX_CAPTURE_BYTES, Exchange
 from graphtape.cassettes.model import Cassette, InteractionMeta, Request, Response, body_digest
+from graphtape.cassettes.safe_files import open_regular
 from graphtape.cassettes.storage import write_atomic_stream
 
 __all__ = ["INTERACTION_METADATA_KEY", "flows_from_cassette", "read_flow_file", "write_flow_file"]
@@ -139,34 +140,47 @@ def _optional_str(value: object) -> str | None:
     return value
 
 
-def _answered(path: Path) -> Iterator[tuple[int, http.HTTPFlow]]:
+def _answered(fh: BinaryIO) -> Iterator[tuple[int, http.HTTPFlow]]:
     """The answered HTTP flows of a flow file, each with its place among all the file's flows."""
-    with open(path, "rb") as fh:
-        for n, flow in enumerate(io.FlowReader(fh).stream()):
-            if isinstance(flow, http.HTTPFlow) and flow.response is not None:
-                yield n, flow
+    for n, flow in enumerate(io.FlowReader(fh).stream()):
+        if isinstance(flow, http.HTTPFlow) and flow.response is not None:
+            yield n, flow
 
 
 def read_flow_file(path: Path) -> list[Exchange]:
     """Every answered HTTP flow in ``path``, in file order; other flows (TCP, DNS, errors) are left out."""
     out: list[Exchange] = []
+    n = 0
+
+    def fail(problem: str) -> CaptureFormatError:
+        return CaptureFormatError(path, "", problem)
+
     try:
-        for n, flow in _answered(path):
-            try:
-                request, response = request_from_flow(flow), response_from_flow(flow)
-            except (ValueError, AttributeError) as exc:
-                raise CaptureFormatError(path, f"flow {n}", f"unusable HTTP flow: {exc}") from None
-            restored = _restored(flow, request, response)
-            if restored is not None:
-                uri, meta = restored
-                out.append(Exchange(request=replace(request, uri=uri), response=response, started=meta.recorded_at,
-                                    meta=meta))
-            else:
-                out.append(Exchange(request=request, response=response, started=_iso(flow.request.timestamp_start)))
+        with open_regular(path, fail, MAX_CAPTURE_BYTES) as fh:
+            for n, flow in _answered(fh):
+                try:
+                    request, response = request_from_flow(flow), response_from_flow(flow)
+                except (ValueError, AttributeError) as exc:
+                    raise CaptureFormatError(path, f"flow {n}", f"unusable HTTP flow: {exc}") from None
+                restored = _restored(flow, request, response)
+                if restored is not None:
+                    uri, meta = restored
+                    out.append(Exchange(request=replace(request, uri=uri), response=response,
+                                        started=meta.recorded_at, where=f"flow {n}", meta=meta))
+                else:
+                    out.append(Exchange(request=request, response=response,
+                                        started=_iso(flow.request.timestamp_start), where=f"flow {n}"))
+    except CaptureFormatError:
+        raise
+    except FileNotFoundError:
+        raise CaptureFormatError(path, "", "cannot read: no such file") from None
     except OSError as exc:
         raise CaptureFormatError(path, "", f"cannot read: {exc.strerror or exc}") from None
     except FlowReadException as exc:
         raise CaptureFormatError(path, f"after {len(out)} flows", f"not a mitmproxy flow file: {exc}") from None
+    except Exception as exc:  # a hostile file can break mitmproxy's reader in any way it likes
+        raise CaptureFormatError(path, f"flow {n}", f"unusable flow: {type(exc).__name__}: "
+                                 f"{str(exc)[:200]}") from None
     return out
 
 

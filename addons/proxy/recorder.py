@@ -34,11 +34,14 @@ from graphtape.addons.proxy.flow_convert import (
     response_from_flow,
 )
 from graphtape.addons.proxy.flow_marks import findings_comment, mark_flow
+from graphtape.addons.proxy.off_loop import is_heavy, off_loop
 from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
 from graphtape.cassettes.findings import Finding, Severity
-from graphtape.cassettes.model import Interaction, InteractionMeta, Request
+from graphtape.cassettes.model import Interaction, InteractionMeta, Request, Response
+from graphtape.cassettes.session import TapeSession
+from graphtape.cassettes.wire import servable
 
 __all__ = ["Recorder", "findings_comment"]
 
@@ -54,6 +57,7 @@ class _Pending:
     request_body: bytes  # decoded from its Content-Encoding
     findings: list[Finding]
     upload: UploadLink | None  # set for an upload-session chunk PUT
+    session: TapeSession  # the session that must record the answer (it may close before the answer comes)
 
 
 class Recorder:
@@ -64,7 +68,7 @@ class Recorder:
         self._pending: dict[str, _Pending] = {}
         self.uploads = UploadChecks()  # upload sessions followed across their chunk PUTs
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
         if session is None or not session.plan.record or flow.response is not None:
             return
@@ -76,36 +80,58 @@ class Recorder:
         # Validate what will be recorded (secrets already replaced): a finding quotes what it
         # saw, and findings land in the cassette and the log. Addons that rewrite where a
         # request goes (upload-URL routing) do so in requestheaders, before this hook.
-        request = session.redact(request_from_flow(flow))
-        link: UploadLink | None = None
-        if chunk is not None:
+        raw = request_from_flow(flow)
+
+        def redact_and_check() -> tuple[Request, bytes, list[Finding]]:
+            request = session.redact(raw)
+            if chunk is None:
+                return request, *request_findings(route, request)
             request = canonical_upload_request(request)  # the cassette names a stable upload origin
-        findings: list[Finding]
-        if chunk is not None and request.method == "DELETE":  # a session cancelled: nothing to check
-            body, findings = request.body, []
-        elif chunk is not None:
-            body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"), "request")
+            if request.method == "DELETE":  # a session cancelled: nothing to check
+                return request, request.body, []
+            body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"),
+                                                   "request")
+            return request, body, findings
+
+        request, body, findings = await off_loop(is_heavy(raw.headers, raw.body), redact_and_check)
+        link: UploadLink | None = None
+        if chunk is not None and request.method != "DELETE":
             link, chunk_findings = self.uploads.chunk_request(request.uri, request.headers.as_dict(), len(body))
             findings = findings + chunk_findings
-        else:
-            body, findings = request_findings(route, request)
-        self._pending[flow.id] = _Pending(route, request, body, findings, link)
+        self._pending[flow.id] = _Pending(route, request, body, findings, link, session)
 
     async def response(self, flow: http.HTTPFlow) -> None:
-        session = self.tape.session
         state = self._pending.pop(flow.id, None)
-        if session is None or state is None or flow.response is None:
+        if state is None or flow.response is None:
+            return
+        # The session this request was meant for, even if graphtape is stopping (a signal, a cassette
+        # switch): its answer is recorded, or the client gets 598; never released unrecorded.
+        session = state.session
+        if not session.recording:
+            self._withhold(flow, session, state.request.uri, CassetteWriteError(
+                f"{session.path}: the recording closed before the answer came"), counter="refused_after_stop")
             return
         route = state.route
-        response = session.settings.redactor.response(response_from_flow(flow))
+        raw = response_from_flow(flow)
         link = state.upload
+
+        def redact_and_check() -> tuple[Response, bytes, list[Finding]]:
+            response = session.settings.redactor.response(raw)
+            if link is not None:
+                return response, *decode_for_validation(response.body, response.headers.get("content-encoding"),
+                                                        "response")
+            return response, *response_findings(route, response, state.request_body)
+
+        response, body, answer_findings = await off_loop(is_heavy(raw.headers, raw.body), redact_and_check)
+        response, changes = servable(response, state.request.method)
+        answer_findings += [Finding(Severity.WARNING, "unreplayable-response", "response", "$headers",
+                                    "an answer replay can send as it is", change,
+                                    "recorded with this repaired, so replay never sends a malformed response")
+                            for change in changes]
         if link is not None:
-            body, answer_findings = decode_for_validation(response.body, response.headers.get("content-encoding"),
-                                                          "response")
             answer_findings += self.uploads.chunk_response(state.request.uri, link, response.status_code,
                                                            response.headers.as_dict(), body)
         else:
-            body, answer_findings = response_findings(route, response, state.request_body)
             if route is not None and route.route.operation is Operation.CREATE_UPLOAD_SESSION:
                 link = self.uploads.session_created(state.request_body, response.status_code, body)
                 response = canonical_session_answer(response)
@@ -127,14 +153,8 @@ class Recorder:
         try:
             await session.record(interaction)
         except CassetteWriteError as exc:
-            session.count("write_failures")
-            logger.error(f"graphtape: NOT RECORDED {flow.request.method} {uri}: {exc}")
-            flow.response = graph_error(
-                RECORD_FAILURE_STATUS, "graphtapeRecordingFailed",
-                f"graphtape could not record this interaction, so its answer is withheld: {exc}",
-                reason="Graphtape Recording Failed",
-                client_request_id=flow.request.headers.get("client-request-id"),
-            )
+            self._withhold(flow, session, uri, exc,
+                           counter="write_failures" if session.recording else "refused_after_stop")
             return
         session.add_findings(findings)
         # For the Alerts addon (runs next): the findings, as plain data so flows stay serialisable.
@@ -142,12 +162,25 @@ class Recorder:
         if findings:
             _mark(flow, findings, uri)
 
+    @staticmethod
+    def _withhold(flow: http.HTTPFlow, session: TapeSession, uri: str, exc: CassetteWriteError,
+                  counter: str = "write_failures") -> None:
+        """The answer could not be recorded: the client gets graphtape's 598 instead of it."""
+        session.count(counter)
+        logger.error(f"graphtape: NOT RECORDED {flow.request.method} {uri}: {exc}")
+        flow.response = graph_error(
+            RECORD_FAILURE_STATUS, "graphtapeRecordingFailed",
+            f"graphtape could not record this interaction, so its answer is withheld: {exc}",
+            reason="Graphtape Recording Failed",
+            client_request_id=flow.request.headers.get("client-request-id"),
+        )
+
     def error(self, flow: http.HTTPFlow) -> None:
         # The upstream never answered (refused, reset, timed out): nothing to record,
         # and the client already gets mitmproxy's 502. Say so, and count it.
         state = self._pending.pop(flow.id, None)
-        if state is not None and self.tape.session is not None:
-            self.tape.session.count("upstream_errors")
+        if state is not None:
+            state.session.count("upstream_errors")
             logger.warning(f"graphtape: not recorded, upstream failed: {flow.request.method} {state.request.uri}: "
                            f"{flow.error}")
 

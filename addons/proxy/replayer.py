@@ -20,8 +20,10 @@ from graphtape.addons.proxy.flow_convert import (
     graph_error,
     request_from_flow,
 )
+from graphtape.addons.proxy.off_loop import is_heavy, off_loop
 from graphtape.addons.proxy.response_templates import ResponseTemplates
 from graphtape.addons.proxy.tape import Tape
+from graphtape.cassettes.model import Interaction, Request
 from graphtape.cassettes.session import Miss, TapeSession
 
 __all__ = ["Replayer"]
@@ -35,14 +37,33 @@ class Replayer:
         self._templates = ResponseTemplates()
         self._templates_session: TapeSession | None = None  # the session the templates were built for
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
         if session is None or flow.response is not None:
             return
         if not session.plan.replay:
             return  # recording everything (all/rewrite, or once on a new cassette)
-        request = canonical_upload_request(session.redact(request_from_flow(flow)))
-        answer = session.lookup(request)
+        raw = request_from_flow(flow)
+
+        def redact_and_look_up() -> tuple[Request, Interaction | None]:
+            request = canonical_upload_request(session.redact(raw))
+            return request, session.lookup(request)
+
+        request, answer = await off_loop(is_heavy(raw.headers, raw.body), redact_and_look_up)
+        if answer is not None and answer.response.status_code < 200:
+            # A 1xx (101 Switching Protocols above all) hands the connection to another protocol that
+            # only the upstream could speak; replay cannot, and must not open that connection.
+            session.count("misses")
+            logger.warning(f"graphtape: cannot replay {answer.response.status_code} for {request.method} "
+                           f"{request.uri}: a protocol switch needs the upstream")
+            flow.response = graph_error(
+                MISS_STATUS, "graphtapeCannotReplay",
+                f"graphtape: the recorded answer to {request.method} {request.uri} is "
+                f"{answer.response.status_code} {answer.response.reason}, a protocol switch; replay is offline "
+                "and cannot continue it", reason="Graphtape Cannot Replay",
+                client_request_id=flow.request.headers.get("client-request-id"))
+            flow.metadata["graphtape"] = {"miss": True}
+            return
         if answer is not None:
             if session is not self._templates_session:
                 self._templates, self._templates_session = ResponseTemplates(), session

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphtape.addons.proxy.alerts import Alerts
+from graphtape.addons.proxy.offline_guard import OfflineGuard
 from graphtape.addons.proxy.prefer_http2 import PreferHttp2
 from graphtape.addons.proxy.recorder import Recorder
 from graphtape.addons.proxy.replayer import Replayer
@@ -17,15 +18,18 @@ __all__ = ["GraphtapeStack", "build_stack"]
 
 
 class GraphtapeStack:
-    """Tape (options + cassette session), Replayer, Recorder, Alerts, Simulator, PreferHttp2, UploadUrlRouting.
+    """Tape (options + cassette session), OfflineGuard, Replayer, Recorder, Alerts, Simulator, PreferHttp2,
+    UploadUrlRouting.
 
-    The replayer answers first; the recorder validates what is left before it goes
+    The guard keeps a run that does not record from opening any upstream connection;
+    the replayer answers first; the recorder validates what is left before it goes
     upstream (or to the simulator, when ``graphtape_simulate`` is on) and records
     the answer; Alerts turns the recorder's findings into grouped alerts.
     """
 
-    def __init__(self, simulation: GraphSimulation | None = None) -> None:
+    def __init__(self, simulation: GraphSimulation | None = None, offline_without_cassette: bool = False) -> None:
         self.tape = Tape()
+        self.offline_guard = OfflineGuard(self.tape, offline_without_cassette)
         self.replayer = Replayer(self.tape)
         self.recorder = Recorder(self.tape)
         self.alerts = Alerts(self.tape)
@@ -36,9 +40,10 @@ class GraphtapeStack:
 
     @property
     def addons(self) -> list[Any]:
-        return [self.tape, self.replayer, self.recorder, self.alerts, self.simulator, self.prefer_http2,
-                self.upload_routing]
+        return [self.tape, self.offline_guard, self.replayer, self.recorder, self.alerts, self.simulator,
+                self.prefer_http2, self.upload_routing]
 
 
-def build_stack(simulation: GraphSimulation | None = None) -> GraphtapeStack:
-    return GraphtapeStack(simulation)
+def build_stack(simulation: GraphSimulation | None = None, offline_without_cassette: bool = False) -> GraphtapeStack:
+    """The addon stack; ``offline_without_cassette``: no upstream connection while no cassette is set."""
+    return GraphtapeStack(simulation, offline_without_cassette)

@@ -44,7 +44,10 @@ from graphtape.addons.graph.upload_urls import (
     session_key,
     with_origin,
 )
+from graphtape.addons.proxy.off_loop import is_heavy, off_loop
 from graphtape.addons.proxy.tape import Tape
+from graphtape.cassettes.encoding import decode_body
+from graphtape.cassettes.model import Headers
 
 __all__ = ["UploadUrlRouting"]
 
@@ -105,16 +108,19 @@ class UploadUrlRouting:
         if query == route.handed_query and route.query != query:
             flow.request.path = f"{path}?{route.query}" if route.query else path
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    async def response(self, flow: http.HTTPFlow) -> None:
         response = flow.response
         if response is None or not 200 <= response.status_code < 300:
             return
         match = match_path(flow.request.path)
         if match is None or match.route.operation is not Operation.CREATE_UPLOAD_SESSION:
             return
-        try:
-            data = json.loads(response.get_text(strict=False) or "")
-        except (ValueError, RecursionError):
+        raw = response.raw_content or b""
+        coding = response.headers.get("content-encoding")
+        try:  # bounded, unlike mitmproxy's get_text: a compression bomb must not take the proxy down
+            data = await off_loop(is_heavy(Headers.of(list(response.headers.items())), raw),
+                                  lambda: json.loads(decode_body(raw, coding)))
+        except (ValueError, RecursionError):  # BodyDecodeError is a ValueError
             return  # not a session object: the validator reports it, nothing to rewrite
         upstream_url = data.get("uploadUrl") if isinstance(data, dict) else None
         if not isinstance(upstream_url, str) or "://" not in upstream_url:

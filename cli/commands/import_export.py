@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -21,11 +22,13 @@ import click
 from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
 from graphtape.addons.graph.upload_checks import UploadChecks, check_recorded
 from graphtape.addons.graph.upload_urls import UPLOAD_ROUTE_NAME, UPLOAD_ROUTE_TEMPLATE
-from graphtape.cassettes.errors import CassetteExistsError
+from graphtape.cassettes.errors import CaptureFormatError, CassetteExistsError, CassetteFormatError
+from graphtape.cassettes.findings import Finding
 from graphtape.cassettes.har import Exchange, read_har
 from graphtape.cassettes.model import Cassette, Interaction, InteractionMeta
 from graphtape.cassettes.redaction import Redactor
-from graphtape.cassettes.serialization import load_cassette
+from graphtape.cassettes.safe_files import open_regular
+from graphtape.cassettes.serialization import interaction_from_data, interaction_to_data, load_cassette
 from graphtape.cassettes.storage import CassetteLock, save_cassette, write_atomic
 
 __all__ = ["export", "import_capture", "interactions_from_exchanges", "read_capture"]
@@ -40,7 +43,7 @@ def _graphtape_version() -> str:
 
 def read_capture(path: Path) -> list[Exchange]:
     """A HAR file (JSON, told by its first byte) or a mitmproxy flow file."""
-    with open(path, "rb") as fh:
+    with open_regular(path, lambda problem: CaptureFormatError(path, "", problem)) as fh:
         head = fh.read(64).lstrip()
     if head.startswith(b"{"):
         return read_har(path)
@@ -49,34 +52,53 @@ def read_capture(path: Path) -> list[Exchange]:
     return read_flow_file(path)
 
 
-def interactions_from_exchanges(exchanges: list[Exchange], scope: str,
-                                redactor: Redactor) -> tuple[list[Interaction], int]:
-    """The in-scope exchanges as validated, redacted interactions, and how many were out of scope.
+def interactions_from_exchanges(exchanges: list[Exchange], scope: str, redactor: Redactor,
+                                source: str = "") -> tuple[list[Interaction], int]:
+    """The in-scope exchanges as redacted, then validated interactions, and how many were out of scope.
 
-    An exchange that carries graphtape's own data keeps it; the others are validated here,
-    chunk PUTs against the upload sessions created before them, as ``graphtape validate`` does.
+    Redaction comes first, as when recording: a finding quotes what it saw, so it must see
+    only what the cassette will hold. Chunk PUTs are checked against the upload sessions
+    created before them, as ``graphtape validate`` does. An exchange that carries graphtape's
+    own data (a flow file graphtape exported) keeps it when redaction changed nothing, its
+    texts scrubbed all the same (a carried finding is input like any other). Each interaction
+    is then read back the way a cassette is loaded, so import never writes what replay would
+    refuse (CaptureFormatError names the entry).
     """
     from graphtape.addons.graph.validation import validate_interaction
 
     uploads = UploadChecks()
     kept: list[Interaction] = []
-    for ex in exchanges:
+    for n, ex in enumerate(exchanges):
         route = route_of(ex.request.method, ex.request.uri)
         chunk = upload_chunk_of(ex.request.method, ex.request.uri) is not None
         if not (in_scope(scope, route) or chunk):
             continue
-        captured = Interaction(request=ex.request, response=ex.response, meta=InteractionMeta(recorded_at=ex.started))
-        chunk_findings = check_recorded(uploads, captured)  # before redaction, as the recorder sees it
+        request, response = redactor.request(ex.request), redactor.response(ex.response)
+        redacted = Interaction(request=request, response=response, meta=InteractionMeta(recorded_at=ex.started))
+        chunk_findings = check_recorded(uploads, redacted)
         meta = ex.meta
-        if meta is None:
-            findings = validate_interaction(captured) if chunk_findings is None else chunk_findings
+        if meta is not None and (request, response) == (ex.request, ex.response):
+            meta = replace(meta, findings=tuple(_scrubbed(f, redactor) for f in meta.findings))
+        else:
+            findings = validate_interaction(redacted) if chunk_findings is None else chunk_findings
             meta = InteractionMeta(
                 route=route.route.name if route else (UPLOAD_ROUTE_NAME if chunk else None),
                 route_template=route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if chunk else None),
                 recorded_at=ex.started, findings=tuple(findings))
-        kept.append(Interaction(request=redactor.request(ex.request), response=redactor.response(ex.response),
-                                meta=meta))
+        interaction = Interaction(request=request, response=response, meta=meta)
+        where = ex.where or f"exchange {n}"
+        try:
+            interaction_from_data(interaction_to_data(interaction), where, source)
+        except CassetteFormatError as exc:
+            raise CaptureFormatError(source, where, f"cannot be replayed: {exc.problem} "
+                                     f"({exc.where.removeprefix(where).lstrip('.') or 'the entry'})") from None
+        kept.append(interaction)
     return kept, len(exchanges) - len(kept)
+
+
+def _scrubbed(finding: Finding, redactor: Redactor) -> Finding:
+    return replace(finding, expected=redactor.scrub_text(finding.expected), seen=redactor.scrub_text(finding.seen),
+                   message=redactor.scrub_text(finding.message))
 
 
 @click.command("import")
@@ -93,7 +115,7 @@ def import_capture(source: Path, cassette: Path, scope: str, append: bool, redac
                    redact_query: tuple[str, ...], redact_fields: tuple[str, ...]) -> None:
     """Make a cassette from SOURCE: a HAR file or a mitmproxy flow file (mitmdump -w, mitmweb)."""
     redactor = Redactor.with_extra(redact_header, redact_query, redact_fields)
-    imported, skipped = interactions_from_exchanges(read_capture(source), scope, redactor)
+    imported, skipped = interactions_from_exchanges(read_capture(source), scope, redactor, str(source))
     with CassetteLock(cassette):
         if cassette.exists() and not append:
             raise CassetteExistsError(f"{cassette} exists; pass --append to add to it, or choose another file")

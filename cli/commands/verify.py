@@ -30,6 +30,7 @@ from graphtape.cassettes.model import Cassette, Interaction, Response
 from graphtape.cassettes.redaction import Redactor
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cassettes.storage import CassetteLock, save_cassette
+from graphtape.cassettes.wire import servable
 from graphtape.cli.commands.drift import config_from_options, drift_config_options, group_shapes
 from graphtape.cli.exit_codes import report_exit_code
 from graphtape.cli.output.reports import (
@@ -58,7 +59,8 @@ def live_drift(interaction: Interaction, live: Response, config: DriftConfig, so
 
 
 def _rerecorded(interaction: Interaction, live: Response) -> Interaction:
-    fresh = replace(interaction, response=Redactor().response(live))
+    """``interaction`` with the (already redacted) live answer, validated afresh."""
+    fresh = replace(interaction, response=servable(live, interaction.request.method)[0])
     meta = replace(interaction.meta, recorded_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                    findings=tuple(validate_interaction(fresh)))
     return replace(fresh, meta=meta)
@@ -95,6 +97,10 @@ def verify(cassette: Path, upstream: str | None, token_env: str, upstream_ca: Pa
         raise ConfigError(f"the recorded requests were authorised; set ${token_env} to a bearer token "
                           "(the cassette's own is redacted and never sent)")
     authorization = bearer_value(token) if token else None
+    # Whatever the live service sends back is redacted before anything reads it (drift findings, every
+    # report format, the re-recorded cassette): by the recorder's rules and by the token's own value,
+    # in case the service echoes it.
+    redactor = Redactor().with_secrets([token, authorization or ""]) if token else Redactor()
     # --update holds the cassette's lock for the whole run, so a recorder cannot start on it
     # meanwhile, and writes it atomically at the end: a failure leaves the old file whole.
     lock = CassetteLock(cassette) if update else None
@@ -102,7 +108,8 @@ def verify(cassette: Path, upstream: str | None, token_env: str, upstream_ca: Pa
         lock.acquire()
     try:
         cafile = str(upstream_ca) if upstream_ca is not None else None
-        cases, updated = _verify_all(loaded, cassette, upstream, authorization, timeout, config, update, cafile)
+        cases, updated = _verify_all(loaded, cassette, upstream, authorization, timeout, config, update, redactor,
+                                     cafile)
         changed = sum(1 for a, b in zip(updated, loaded.interactions, strict=True) if a is not b)
         if lock is not None and changed:
             save_cassette(cassette, Cassette(interactions=updated, meta=loaded.meta))
@@ -115,7 +122,7 @@ def verify(cassette: Path, upstream: str | None, token_env: str, upstream_ca: Pa
 
 
 def _verify_all(loaded: Cassette, cassette: Path, upstream: str | None, authorization: str | None, timeout: float,
-                config: DriftConfig, update: bool,
+                config: DriftConfig, update: bool, redactor: Redactor,
                 cafile: str | None = None) -> tuple[list[ReportCase], list[Interaction]]:
     """Re-send every interaction: one report case each, and the interactions as ``--update`` would keep them."""
     cases: list[ReportCase] = []
@@ -125,11 +132,11 @@ def _verify_all(loaded: Cassette, cassette: Path, upstream: str | None, authoriz
         for i, interaction in bar:
             name = f"interactions[{i}] {interaction.request.method} {interaction.request.path}"
             try:
-                live = resend(interaction.request, upstream, authorization, timeout, cafile)
+                live = redactor.response(resend(interaction.request, upstream, authorization, timeout, cafile))
             except OSError as exc:
-                cases.append(ReportCase(str(cassette), name, error=f"no answer: {getattr(exc, 'reason', exc)}",
-                                        request=interaction.request, response=interaction.response,
-                                        meta=interaction.meta))
+                problem = redactor.scrub_text(f"no answer: {getattr(exc, 'reason', exc)}")
+                cases.append(ReportCase(str(cassette), name, error=problem, request=interaction.request,
+                                        response=interaction.response, meta=interaction.meta))
                 continue
             source = f"{cassette} interactions[{i}]"
             findings = live_drift(interaction, live, config, source)

@@ -63,7 +63,7 @@ class InProcessProxy:
 
     def __init__(self, spec: ProxySpec) -> None:
         self.spec = spec
-        self.stack: GraphtapeStack = build_stack()
+        self.stack: GraphtapeStack = build_stack(offline_without_cassette=True)
         self.master: Master | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.url = ""

@@ -3,6 +3,9 @@
 The cassette's Authorization (redacted anyway) and cookies are never sent: the
 bearer token comes from the caller at run time. Uses the standard library only and
 never a proxy from the environment (the proxy might be graphtape itself).
+
+Redirects are never followed: a 3xx is the live answer, compared like any other. The
+caller's token goes to the one URL it was given for, and to no origin a redirect names.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import http.client
 import ssl
 import urllib.error
 import urllib.request
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from graphtape.cassettes.errors import UpstreamError
@@ -21,7 +25,17 @@ __all__ = ["bearer_value", "resend", "retarget"]
 # Not forwarded: credentials (supplied fresh), and what the HTTP client sets itself.
 _DROPPED = frozenset({"authorization", "proxy-authorization", "cookie", "host", "content-length", "connection",
                       "transfer-encoding", "accept-encoding", "keep-alive", "te", "upgrade"})
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Hand a redirect back as the answer instead of following it (with the Authorization header)."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
 
 
 def bearer_value(token: str) -> str:

@@ -94,7 +94,7 @@ def write_cassette(path: Path, interactions: list[Interaction], blob_threshold: 
 
 
 def size_on_disk(path: Path) -> int:
-    blobs = path.with_name(path.stem + ".blobs")
+    blobs = path.with_name(path.name + ".blobs")
     extra = sum(p.stat().st_size for p in blobs.iterdir()) if blobs.is_dir() else 0
     return path.stat().st_size + extra
 

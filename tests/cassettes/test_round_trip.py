@@ -2,7 +2,7 @@
 
 Bodies are arbitrary bytes; header values are arbitrary bytes decoded the way
 mitmproxy hands them over (UTF-8 with surrogate escapes); headers repeat and
-interleave; status codes and reasons are odd. The journal (JSON lines) is held to
+interleave; status codes and reasons are odd (within what replay can send: see graphtape.cassettes.wire). The journal (JSON lines) is held to
 the same standard, since recovery rebuilds a cassette from it.
 """
 
@@ -67,10 +67,26 @@ metas = st.builds(InteractionMeta, route=st.one_of(st.none(), st.text(max_size=1
                   route_template=st.one_of(st.none(), st.text(max_size=20)),
                   recorded_at=st.one_of(st.none(), st.text(max_size=20)),
                   findings=findings.map(tuple))
+# Responses are what replay sends as they are, so the loader holds them to HTTP's rules (see
+# graphtape.cassettes.wire): token names, no control characters, statuses 100-599, framing that
+# agrees with the body. Within those rules, anything goes.
+_CONTROL = set(chr(c) for c in range(32) if c != 9) | {"\x7f"}
+_FRAMING = {"content-length", "transfer-encoding"}
+response_headers = st.lists(st.tuples(
+    st.one_of(st.text(alphabet=_TOKEN_CHARS, min_size=1, max_size=12),
+              st.sampled_from(["Set-Cookie", "set-cookie", "X-A", "x-a", "true", "null", "123", "~", "On"])
+              ).filter(lambda n: n.lower() not in _FRAMING),
+    header_values.filter(lambda v: not _CONTROL & set(v))), max_size=8).map(lambda p: Headers(tuple(p)))
+servable_reasons = reasons.filter(lambda r: not _CONTROL & set(r))
+responses = st.one_of(
+    st.builds(Response, st.integers(200, 599).filter(lambda c: c not in (204, 304)), servable_reasons,
+              response_headers, bodies),
+    st.builds(Response, st.sampled_from([100, 101, 103, 204, 304]), servable_reasons, response_headers),
+)
 interactions = st.builds(
     Interaction,
     request=st.builds(Request, methods, uris, headers, bodies),
-    response=st.builds(Response, st.integers(100, 999), reasons, headers, bodies),
+    response=responses,
     meta=metas,
 )
 

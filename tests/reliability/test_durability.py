@@ -38,7 +38,7 @@ CLIENTS = 4
 # What each round kills: live traffic (most rounds), a clean stop half-way through its
 # final write, and a start half-way through its recovery.
 KILL_MOMENTS = ["traffic", "traffic", "shutdown", "traffic", "startup", "traffic"]
-ROUND_SECONDS = 8.0  # upper bound on one round's traffic
+ROUND_SECONDS = 25.0  # upper bound on one round's traffic
 
 
 def _body(name: str) -> bytes:
@@ -49,14 +49,14 @@ def _body(name: str) -> bytes:
 class Traffic:
     """Clients posting uniquely named attachments until told to stop; remembers what was answered."""
 
-    def __init__(self, base: str, round_no: int) -> None:
+    def __init__(self, base: str, round_no: int, clients: int = CLIENTS) -> None:
         self.base = base
         self.round_no = round_no
         self.sent: set[str] = set()
         self.answered: set[str] = set()
         self.stop = threading.Event()
         self._lock = threading.Lock()
-        self.threads = [threading.Thread(target=self._client, args=(c,), daemon=True) for c in range(CLIENTS)]
+        self.threads = [threading.Thread(target=self._client, args=(c,), daemon=True) for c in range(clients)]
 
     def _client(self, client_no: int) -> None:
         headers = {"Authorization": f"Bearer {FAKE_TOKEN}", "Content-Type": "application/json"}
@@ -144,3 +144,35 @@ def test_kill_9_at_random_moments_loses_nothing_a_client_saw(simulator: Graphtap
     assert len(names) == len(set(names)), f"seed {seed}: an interaction was recovered twice"
     print(f"kill -9 x{kills} (seed {seed}): {len(answered)} answered, {len(names)} in the cassette, "
           f"{len(names) - len(answered)} in flight at a kill but journaled anyway")
+
+
+LOAD_CLIENTS = 32
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_clean_stop_under_load_keeps_every_answer_a_client_got(simulator: GraphtapeProcess, tmp_path: Path,
+                                                                 sig: int) -> None:
+    """Dozens of clients keep sending while the recorder is told to stop: every 201 a client received
+    (including those released after the signal arrived) is in the cassette; the rest got an error."""
+    cassette = tmp_path / "stopped.yaml"
+    rec = GraphtapeProcess("record", "--cassette", str(cassette), "--upstream", simulator.url, "--port", "0",
+                           "--record-mode", "new_episodes")
+    try:
+        rec.wait_ready()
+        with Traffic(rec.url, 0, clients=LOAD_CLIENTS) as traffic:
+            deadline = time.monotonic() + 20
+            while len(traffic.answered) < 3 * LOAD_CLIENTS and time.monotonic() < deadline:
+                time.sleep(0.05)  # under way on every client before the signal
+            rec.proc.send_signal(sig)
+            time.sleep(2.0)  # clients keep sending while graphtape stops
+        rec.proc.wait(timeout=60)  # one signal only: a second one during the final write would be a kill
+        assert rec.stop(timeout=60) == 0, rec.stderr[-3000:]
+    finally:
+        rec.stop(timeout=30)
+    names = [json.loads(i.request.body)["name"] for i in load_cassette(cassette).interactions]
+    assert traffic.answered, "no request was answered"
+    assert traffic.answered <= set(names), f"lost {sorted(traffic.answered - set(names))[:5]}"
+    assert len(names) == len(set(names))
+    assert "Traceback" not in rec.stderr
+    print(f"{signal.Signals(sig).name} under load from {LOAD_CLIENTS} clients: {len(traffic.answered)} answered, "
+          f"{len(names)} in the cassette, {len(traffic.sent) - len(traffic.answered)} refused or cut off")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def test_drift_the_recorder_could_not_see_is_alerted_and_marked(tmp_path: Path) 
         tctx.configure(alerts, graphtape_alerts=str(tmp_path / "a.jsonl"))
         without = {k: v for k, v in RESPONSE.items() if k != "contentType"}  # a documented property gone
         flow = _flow(without, [])
-        alerts.response(flow)
+        asyncio.run(alerts.response(flow))
         assert flow.marked == ":x:" and "$.contentType" in flow.comment
         alerts.done()
     (record,) = _records(tmp_path / "a.jsonl")
@@ -58,7 +59,7 @@ def test_what_the_recorder_marked_is_not_marked_again(tmp_path: Path) -> None:
         tctx.configure(alerts, graphtape_alerts=str(tmp_path / "a.jsonl"))
         flow = _flow({**RESPONSE, "size": "162"}, [recorded])
         flow.comment, flow.marked = "by the recorder", ":x:"
-        alerts.response(flow)
+        asyncio.run(alerts.response(flow))
         assert flow.comment == "by the recorder"  # the same finding is not commented twice
         alerts.done()
     assert [r["kind"] for r in _records(tmp_path / "a.jsonl")] == ["type-change"]
@@ -69,7 +70,7 @@ def test_flows_the_recorder_did_not_record_are_left_alone(tmp_path: Path) -> Non
     with taddons.context(alerts) as tctx:
         tctx.configure(alerts, graphtape_alerts=str(tmp_path / "a.jsonl"))
         flow = _flow({**RESPONSE, "size": "1"}, None)  # replayed or out of scope: no findings stored
-        alerts.response(flow)
+        asyncio.run(alerts.response(flow))
         assert not flow.marked and not flow.comment
         alerts.done()
     assert (tmp_path / "a.jsonl").read_text() == ""
@@ -108,7 +109,7 @@ def test_an_unknown_attachment_route_passed_through_is_a_new_route(tmp_path: Pat
         tctx.configure(alerts, graphtape_alerts=str(tmp_path / "a.jsonl"))
         flow = _flow(RESPONSE, None)
         flow.request.path = path
-        alerts.response(flow)
+        asyncio.run(alerts.response(flow))
         alerts.done()
     kinds = [r["kind"] for r in _records(tmp_path / "a.jsonl")]
     assert kinds == (["new-route"] if alerted else [])
@@ -119,6 +120,6 @@ def test_response_findings_that_are_not_drift_alert_as_they_are(tmp_path: Path) 
     alerts = Alerts(Tape())
     with taddons.context(alerts) as tctx:
         tctx.configure(alerts, graphtape_alerts=str(tmp_path / "a.jsonl"))
-        alerts.response(_flow(RESPONSE, [envelope]))
+        asyncio.run(alerts.response(_flow(RESPONSE, [envelope])))
         alerts.done()
     assert [r["kind"] for r in _records(tmp_path / "a.jsonl")] == ["error-envelope"]

@@ -45,7 +45,7 @@ def test_findings_and_log_lines_never_quote_a_secret(tmp_path: Path, caplog: pyt
             flow = _flow()
             response = flow.response
             flow.response = None
-            stack.recorder.request(flow)
+            await stack.recorder.request(flow)
             flow.response = response
             await stack.recorder.response(flow)
             stack.tape.done()
@@ -82,7 +82,7 @@ def test_attachment_scope_records_inline_carriers_with_their_route(tmp_path: Pat
             for flow in flows:
                 response = flow.response
                 flow.response = None
-                stack.recorder.request(flow)
+                await stack.recorder.request(flow)
                 flow.response = response
                 await stack.recorder.response(flow)
             stack.tape.done()

@@ -9,6 +9,7 @@ must differ from the client's Graph base in hostname, not only in port.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def test_reverse_mode_hands_out_its_own_address_and_routes_chunks_upstream(
     routing = _routing(tmp_path, with_session)
     created = _flow("reverse:https://graph.microsoft.com", "POST", CREATE,
                     {"uploadUrl": UPSTREAM_URL, "nextExpectedRanges": ["0-"]})
-    routing.response(created)
+    asyncio.run(routing.response(created))
     handed = json.loads(created.response.content)["uploadUrl"]
     # graphtape listens on 127.0.0.1:8080: the same listener by another hostname
     assert handed == f"http://localhost:8080{SESSION_PATH}?authtoken={handed_token}"
@@ -68,7 +69,8 @@ def test_reverse_mode_hands_out_its_own_address_and_routes_chunks_upstream(
 
 def test_a_token_the_client_changed_is_passed_on_as_sent(tmp_path: Path) -> None:
     routing = _routing(tmp_path, False)
-    routing.response(_flow("reverse:https://graph.microsoft.com", "POST", CREATE, {"uploadUrl": UPSTREAM_URL}))
+    asyncio.run(routing.response(
+        _flow("reverse:https://graph.microsoft.com", "POST", CREATE, {"uploadUrl": UPSTREAM_URL})))
     chunk = _flow("reverse:https://graph.microsoft.com", "PUT", SESSION_PATH + "?authtoken=other")
     routing.requestheaders(chunk)
     assert chunk.request.url == f"https://outlook.office.com{SESSION_PATH}?authtoken=other"
@@ -83,7 +85,7 @@ def test_nothing_else_is_touched(tmp_path: Path, mode: str, path: str, answer: d
     routing = _routing(tmp_path, False)
     flow = _flow(mode, "POST", path, answer)
     before = flow.response.content
-    routing.response(flow)
+    asyncio.run(routing.response(flow))
     assert flow.response.content == before
     chunk = _flow(mode, "PUT", SESSION_PATH + "?authtoken=fake-upload-token-1")
     routing.requestheaders(chunk)
@@ -93,9 +95,9 @@ def test_nothing_else_is_touched(tmp_path: Path, mode: str, path: str, answer: d
 def test_a_client_on_tls_gets_an_https_url(tmp_path: Path) -> None:
     routing = _routing(tmp_path, False)
     created = _flow("reverse:https://graph.microsoft.com", "POST", CREATE, {"uploadUrl": UPSTREAM_URL}, tls=True)
-    routing.response(created)
+    asyncio.run(routing.response(created))
     created.client_conn.sni = None  # an IP literal: no SNI; the listening address stands in
-    routing.response(created)
+    asyncio.run(routing.response(created))
     assert json.loads(created.response.content)["uploadUrl"].startswith("https://localhost:8080/api/v2.0/")
 
 
@@ -103,7 +105,7 @@ def test_a_tls_client_that_used_localhost_gets_the_ip_literal(tmp_path: Path) ->
     routing = _routing(tmp_path, False)
     created = _flow("reverse:https://graph.microsoft.com", "POST", CREATE, {"uploadUrl": UPSTREAM_URL}, tls=True)
     created.client_conn.sni = "localhost"
-    routing.response(created)
+    asyncio.run(routing.response(created))
     assert json.loads(created.response.content)["uploadUrl"].startswith("https://127.0.0.1:8080/api/v2.0/")
 
 
@@ -112,7 +114,7 @@ def test_to_do_sessions_stay_on_the_graph_origin_the_client_used(tmp_path: Path)
     todo = "https://127.0.0.1:9999/v1.0/users/u1/todo/lists/l1/tasks/t1/attachmentSessions/s1"
     created = _flow("reverse:https://graph.microsoft.com", "POST",
                     "/v1.0/me/todo/lists/l1/tasks/t1/attachments/createUploadSession", {"uploadUrl": todo})
-    routing.response(created)
+    asyncio.run(routing.response(created))
     handed = json.loads(created.response.content)["uploadUrl"]
     assert handed == "http://127.0.0.1:8080/v1.0/users/u1/todo/lists/l1/tasks/t1/attachmentSessions/s1"
     chunk = _flow("reverse:https://graph.microsoft.com", "PUT",
@@ -127,7 +129,7 @@ def test_forward_mode_hands_out_outlooks_origin_and_routes_chunks_upstream(tmp_p
     upstream = f"http://localhost:41000{SESSION_PATH}?authtoken=fake-upload-token-1"
     created = _flow("regular", "POST", CREATE, {"uploadUrl": upstream})
     created.request.scheme = scheme
-    routing.response(created)
+    asyncio.run(routing.response(created))
     handed = json.loads(created.response.content)["uploadUrl"]
     assert handed == f"{scheme}://outlook.office.com{SESSION_PATH}?authtoken=REDACTED"
     chunk = _flow("regular", "PUT", SESSION_PATH + "?authtoken=REDACTED")
