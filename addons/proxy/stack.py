@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphtape.addons.proxy.alerts import Alerts
+from graphtape.addons.proxy.hook_dispatch import HookDispatcher
 from graphtape.addons.proxy.offline_guard import OfflineGuard
 from graphtape.addons.proxy.prefer_http2 import PreferHttp2
 from graphtape.addons.proxy.recorder import Recorder
@@ -40,8 +41,13 @@ class GraphtapeStack:
 
     @property
     def addons(self) -> list[Any]:
+        """The members, in order (each a mitmproxy addon of its own, as tests load them)."""
         return [self.tape, self.offline_guard, self.replayer, self.recorder, self.alerts, self.simulator,
                 self.prefer_http2, self.upload_routing]
+
+    def host_addons(self) -> list[Any]:
+        """What a mitmproxy host loads: one dispatcher that hands each event to the members that handle it."""
+        return [HookDispatcher(self.addons)]
 
 
 def build_stack(simulation: GraphSimulation | None = None, offline_without_cassette: bool = False) -> GraphtapeStack:

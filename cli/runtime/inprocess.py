@@ -125,7 +125,7 @@ class InProcessProxy:
     async def _serve(self) -> None:
         master = Master(options.Options(), event_loop=asyncio.get_running_loop())
         master.addons.add(*proxy_addons(stop_on_startup_errors=False, test_session=True))
-        master.addons.add(*self.stack.addons, _Running(self._started))
+        master.addons.add(*self.stack.host_addons(), _Running(self._started))
         self.master = master
         update: dict[str, Any] = {
             "mode": [self._reverse_spec()],

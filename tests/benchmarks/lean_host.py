@@ -28,7 +28,7 @@ def engine_addons(engine: str) -> list[Any]:
     if engine == "graphtape":
         from graphtape.addons.proxy.stack import build_stack
 
-        return build_stack().addons
+        return build_stack().host_addons()
     if engine == "server_replay":
         from mitmproxy.addons.serverplayback import ServerPlayback
 
