@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphtape.addons.proxy.alerts import Alerts
 from graphtape.addons.proxy.hook_dispatch import HookDispatcher
@@ -13,7 +13,9 @@ from graphtape.addons.proxy.replayer import Replayer
 from graphtape.addons.proxy.simulator import Simulator
 from graphtape.addons.proxy.tape import Tape
 from graphtape.addons.proxy.upload_routing import UploadUrlRouting
-from graphtape.addons.simulation.engine import GraphSimulation
+
+if TYPE_CHECKING:
+    from graphtape.addons.simulation.engine import GraphSimulation
 
 __all__ = ["GraphtapeStack", "build_stack"]
 
