@@ -12,6 +12,7 @@ either way, since the figures depend on the machine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -398,8 +399,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["replay", "record", "pytest", "cassettes", "big"], action="append",
                         help="run only this part (repeatable)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the work files in this folder")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rounds of each comparison (default: 3 full, 1 quick)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.rounds:
+        plan = dataclasses.replace(plan, rounds=args.rounds, pytest_rounds=args.rounds)
     parts = {"replay": bench_replay, "record": bench_record, "pytest": bench_pytest, "cassettes": bench_cassettes,
              "big": bench_big}
     work = Path(tempfile.mkdtemp(prefix="graphtape-bench-")) if args.keep is None else args.keep
@@ -414,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
             part_rows, part_targets = part(plan, work)
             rows.extend(part_rows)
             targets.extend(part_targets)
+            # Each part's figures as soon as it ends (a long run stopped early keeps what it measured).
+            print(render_table(part_rows, part_targets, f"[{name} done]"), file=sys.stderr, flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
