@@ -98,6 +98,8 @@ class UploadUrlRouting:
         self._routes: dict[str, _Route] = {}
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if not self._routes:
+            return  # no upload session handed out yet: nothing to route (and no path to parse)
         with self._lock:
             route = self._routes.get(session_key(flow.request.path))
         if route is None:
