@@ -5,6 +5,12 @@ as sent), sorted query, and the body canonicalised (JSON key order and whitespac
 not matter). Headers count only when configured. Requests are redacted before their
 key is taken, on record and on replay alike.
 
+A JSON batch (``POST /{version}/$batch``) is keyed by its sub-requests, each canonicalised
+the same way: method upper-cased, URL path normalised and query sorted, header names
+lower-cased and only ``Content-Type`` kept (plus configured headers, as for a request of its
+own), ``dependsOn`` sorted without regard to case; the items in order of their ids, since
+Graph answers them in any order. Ids themselves stay as sent: the recorded answer names them.
+
 Identical requests are answered in recorded order; after the last one the index
 either repeats the last answer (``repeat``, the default) or reports a miss (``miss``).
 """
@@ -102,9 +108,47 @@ def _split_json_path(path: str) -> tuple[str, ...]:
     return tuple(p for p in path.split(".") if p)
 
 
+def _canonical_url(url: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(f"{k}={v}" for k, v in _canonical_query(parts.query, frozenset()))
+    return _normalise_path(parts.path) + (f"?{query}" if query else "")
+
+
+def _canonical_batch(data: Any, headers: Sequence[str]) -> Any:
+    """A ``$batch`` body with its sub-requests canonicalised (see the module's docstring)."""
+    if not isinstance(data, dict) or not isinstance(data.get("requests"), list):
+        return data
+    kept_headers = {"content-type", *(h.lower() for h in headers)}
+    items: list[Any] = []
+    for raw in data["requests"]:
+        if not isinstance(raw, dict):
+            items.append(raw)
+            continue
+        item = dict(raw)
+        if isinstance(item.get("method"), str):
+            item["method"] = item["method"].upper()
+        if isinstance(item.get("url"), str):
+            item["url"] = _canonical_url(item["url"])
+        if isinstance(item.get("headers"), dict):
+            item["headers"] = {str(k).lower(): v for k, v in item["headers"].items()
+                               if str(k).lower() in kept_headers}
+        depends = item.get("dependsOn")
+        if isinstance(depends, list) and all(isinstance(d, str) for d in depends):
+            item["dependsOn"] = sorted(d.lower() for d in depends)
+        items.append(item)
+    return {**data, "requests": sorted(items, key=lambda i: str(i.get("id", "")).lower() if isinstance(i, dict)
+                                       else "")}
+
+
+def _is_batch(path: str) -> bool:
+    return unquote(path).rstrip("/").lower().endswith("/$batch")
+
+
 def canonical_body(body: bytes, content_encoding: str | None = None,
-                   ignore_paths: Sequence[Sequence[str]] = ()) -> str:
-    """Canonical text of a body for matching; JSON is re-serialised with sorted keys."""
+                   ignore_paths: Sequence[Sequence[str]] = (), *, batch: bool = False,
+                   batch_headers: Sequence[str] = ()) -> str:
+    """Canonical text of a body for matching; JSON is re-serialised with sorted keys, and a
+    ``$batch`` body (``batch``) has its sub-requests canonicalised."""
     if not body:
         return ""
     try:
@@ -120,6 +164,8 @@ def canonical_body(body: bytes, content_encoding: str | None = None,
         else:
             if ignore_paths:
                 data = _drop_paths(data, ignore_paths)
+            if batch:
+                data = _canonical_batch(data, batch_headers)
             return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "bytes:" + hashlib.sha256(raw).hexdigest()
 
@@ -143,7 +189,9 @@ def request_key(req: Request, config: MatchConfig = MatchConfig(), *, full_body:
     headers: tuple[tuple[str, str], ...] = ()
     if config.match_headers:
         headers = tuple((n.lower(), req.headers.get(n) or "") for n in sorted(config.match_headers))
-    body = canonical_body(req.body, req.headers.get("content-encoding"), ignore_paths)
+    body = canonical_body(req.body, req.headers.get("content-encoding"), ignore_paths,
+                          batch=req.method.upper() == "POST" and _is_batch(parts.path),
+                          batch_headers=config.match_headers)
     if len(body) > KEY_TEXT_LIMIT and not full_body:
         body = _TEXT_DIGEST + hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
     return RequestKey(

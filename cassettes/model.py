@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from graphtape.cassettes.findings import Finding
 
 __all__ = [
+    "LATENCY_KEY",
     "UPLOAD_SESSION_KEY",
     "Cassette",
     "Headers",
@@ -30,6 +31,9 @@ __all__ = [
 # The ``graphtape`` key (kept in InteractionMeta.extra) linking an interaction to its upload
 # session: ``{session, step: create|chunk, chunk, range}``.
 UPLOAD_SESSION_KEY = "upload_session"
+# The ``graphtape`` key (kept in InteractionMeta.extra) holding the upstream's latency: seconds
+# from the request reaching graphtape to the upstream's complete answer (a number).
+LATENCY_KEY = "latency"
 
 HeaderPairs = tuple[tuple[str, str], ...]
 
@@ -120,6 +124,14 @@ class InteractionMeta:
     # Keys graphtape does not know (written by a newer version): kept, written back.
     # Also carries UPLOAD_SESSION_KEY.
     extra: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def latency(self) -> float | None:
+        """The upstream's latency in seconds (:data:`LATENCY_KEY`), when recorded."""
+        for key, value in self.extra:
+            if key == LATENCY_KEY and isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+                return float(value)
+        return None
 
     @property
     def is_upload_chunk(self) -> bool:

@@ -31,7 +31,7 @@ __all__ = ["GraphtapeProxy", "default_cassette_path"]
 
 DEFAULT_UPSTREAM = "https://graph.microsoft.com"
 MARKER = "graphtape"
-_MARKER_KEYS = {"cassette", "record_mode", "strict", "drop_unplayed", "scope", "exhausted"}
+_MARKER_KEYS = {"cassette", "record_mode", "strict", "drop_unplayed", "scope", "exhausted", "honour_latency"}
 _HANDLE = pytest.StashKey["GraphtapeProxy"]()
 
 
@@ -46,6 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"Service the reverse-mode URL stands for and records from (default {DEFAULT_UPSTREAM}).")
     group.addoption("--graphtape-drop-unplayed", action="store_true", default=False,
                     help="Remove interactions a test never played from its cassette.")
+    group.addoption("--graphtape-honour-latency", action="store_true", default=False,
+                    help="Hold each replayed answer for the upstream latency recorded with it.")
     group.addoption("--graphtape-upstream-ca", default=None, metavar="PEM",
                     help="Extra CA certificate trusted for the upstream's TLS while recording.")
     group.addoption("--graphtape-confdir", default=None, metavar="DIR",
@@ -56,7 +58,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(cassette=None, record_mode=None, strict=None, drop_unplayed=None, scope=None, exhausted=None): "
+        f"{MARKER}(cassette=None, record_mode=None, strict=None, drop_unplayed=None, scope=None, exhausted=None, "
+        "honour_latency=None): "
         "graphtape cassette settings for this test (cassette relative to the test file's folder).",
     )
 
@@ -178,6 +181,7 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
         "drop_unplayed": bool(config.getoption("graphtape_drop_unplayed") or kw.get("drop_unplayed")),
         "scope": kw.get("scope") or "attachments",
         "exhausted": kw.get("exhausted") or "repeat",
+        "honour_latency": bool(config.getoption("graphtape_honour_latency") or kw.get("honour_latency")),
     }
 
 
@@ -193,6 +197,7 @@ def graphtape_proxy(graphtape_server: InProcessProxy, request: pytest.FixtureReq
             graphtape_cassette=str(s["cassette"]), graphtape_record_mode=s["mode"].value,
             graphtape_strict=s["strict"], graphtape_drop_unplayed=s["drop_unplayed"],
             graphtape_scope=s["scope"], graphtape_exhausted=s["exhausted"],
+            graphtape_replay_latency=s["honour_latency"],
         )
     except ProxyStartError as exc:
         hint = " (record it with --graphtape-record-mode=once)" if s["mode"] is RecordMode.NONE else ""

@@ -10,13 +10,19 @@ a recording proxy never lets traffic through unrecorded.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import ModuleType
 from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http
 
+from graphtape.addons.graph.batch import BATCH_ROUTE_NAME, BATCH_ROUTE_TEMPLATE, batch_version
+from graphtape.addons.graph.batch_checks import (
+    batch_request_findings,
+    batch_response_findings,
+    is_attachment_batch,
+)
 from graphtape.addons.graph.routes import Operation, RouteMatch
 from graphtape.addons.graph.scope import in_scope, route_of, upload_chunk_of
 from graphtape.addons.graph.upload_checks import META_KEY, UploadChecks, UploadLink
@@ -35,11 +41,12 @@ from graphtape.addons.proxy.flow_convert import (
 )
 from graphtape.addons.proxy.flow_marks import findings_comment, mark_flow
 from graphtape.addons.proxy.off_loop import is_heavy, off_loop
+from graphtape.addons.proxy.retry_watch import RetryWatch
 from graphtape.addons.proxy.tape import Tape
 from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.errors import CassetteWriteError
 from graphtape.cassettes.findings import Finding, Severity
-from graphtape.cassettes.model import Interaction, InteractionMeta, Request, Response
+from graphtape.cassettes.model import LATENCY_KEY, Headers, Interaction, InteractionMeta, Request, Response
 from graphtape.cassettes.session import TapeSession
 from graphtape.cassettes.wire import servable
 
@@ -75,6 +82,8 @@ class Recorder:
         # flow.metadata, so flows stay serialisable for `mitmdump -w`.
         self._pending: dict[str, _Pending] = {}
         self.uploads = UploadChecks()  # upload sessions followed across their chunk PUTs
+        self.retries = RetryWatch()  # retries followed across the interactions of each recording
+        tape.closing.append(self._report_given_up)
 
     async def request(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
@@ -82,7 +91,11 @@ class Recorder:
             return
         route = route_of(flow.request.method, flow.request.url)
         chunk = upload_chunk_of(flow.request.method, flow.request.url)
-        if chunk is None and not in_scope(ctx.options.graphtape_scope, route):
+        batch = route is None and chunk is None and batch_version(flow.request.method, flow.request.url) is not None
+        raw_body = flow.request.raw_content or b""
+        in_batch_scope = batch and await off_loop(
+            is_heavy(Headers.of(list(flow.request.headers.items())), raw_body), lambda: _attachment_batch(flow))
+        if chunk is None and not in_scope(ctx.options.graphtape_scope, route) and not in_batch_scope:
             session.count("passed_through")
             return
         # Validate what will be recorded (secrets already replaced): a finding quotes what it
@@ -92,6 +105,8 @@ class Recorder:
 
         def redact_and_check() -> tuple[Request, bytes, list[Finding]]:
             request = session.redact(raw)
+            if batch:
+                return request, *batch_request_findings(request)
             if chunk is None:
                 return request, *_validation().request_findings(route, request)
             request = canonical_upload_request(request)  # the cassette names a stable upload origin
@@ -122,9 +137,12 @@ class Recorder:
         route = state.route
         raw = response_from_flow(flow)
         link = state.upload
+        batch = batch_version(state.request.method, state.request.uri) is not None and route is None
 
         def redact_and_check() -> tuple[Response, bytes, list[Finding]]:
             response = session.settings.redactor.response(raw)
+            if batch:
+                return response, *batch_response_findings(state.request, state.request_body, response)
             if link is not None:
                 return response, *decode_for_validation(response.body, response.headers.get("content-encoding"),
                                                         "response")
@@ -139,13 +157,18 @@ class Recorder:
         if link is not None:
             answer_findings += self.uploads.chunk_response(state.request.uri, link, response.status_code,
                                                            response.headers.as_dict(), body)
-        else:
-            if route is not None and route.route.operation is Operation.CREATE_UPLOAD_SESSION:
-                link = self.uploads.session_created(state.request_body, response.status_code, body)
-                response = canonical_session_answer(response)
+        elif route is not None and route.route.operation is Operation.CREATE_UPLOAD_SESSION:
+            link = self.uploads.session_created(state.request_body, response.status_code, body)
+            response = canonical_session_answer(response)
         findings = state.findings + answer_findings
         route_name = route.route.name if route else (UPLOAD_ROUTE_NAME if state.upload else None)
         template = route.route.template if route else (UPLOAD_ROUTE_TEMPLATE if state.upload else None)
+        if batch:
+            route_name, template = BATCH_ROUTE_NAME, BATCH_ROUTE_TEMPLATE
+        extra: tuple[tuple[str, object], ...] = ((META_KEY, link.to_meta()),) if link is not None else ()
+        latency = _latency(flow)
+        if latency is not None:
+            extra += ((LATENCY_KEY, latency),)
         interaction = Interaction(
             request=state.request,
             response=response,
@@ -154,9 +177,13 @@ class Recorder:
                 route_template=template,
                 recorded_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                 findings=tuple(findings),
-                extra=((META_KEY, link.to_meta()),) if link is not None else (),
+                extra=extra,
             ),
         )
+        retried = self.retries.observe(session, interaction)  # findings only the recording's sequence shows
+        if retried:
+            findings = findings + retried
+            interaction = replace(interaction, meta=replace(interaction.meta, findings=tuple(findings)))
         uri = state.request.uri
         try:
             await session.record(interaction)
@@ -191,6 +218,28 @@ class Recorder:
             state.session.count("upstream_errors")
             logger.warning(f"graphtape: not recorded, upstream failed: {flow.request.method} {state.request.uri}: "
                            f"{flow.error}")
+
+    def _report_given_up(self, session: TapeSession) -> None:
+        """When a recording ends: the answers that asked for a retry and never got one (kept in the
+        run's summary and log; ``graphtape validate`` finds them in the cassette)."""
+        given_up = self.retries.closing(session)
+        for number, finding in given_up:
+            logger.warning(f"graphtape: interactions[{number}]: {finding}")
+        session.add_findings([finding for _, finding in given_up])
+
+
+def _attachment_batch(flow: http.HTTPFlow) -> bool:
+    """A ``$batch`` that creates attachments: in scope however narrow the scope is."""
+    req = flow.request
+    return is_attachment_batch(req.method, req.url, req.raw_content or b"", req.headers.get("content-encoding"))
+
+
+def _latency(flow: http.HTTPFlow) -> float | None:
+    """Seconds from the complete request to the upstream's complete answer."""
+    sent, answered = flow.request.timestamp_end, flow.response.timestamp_end if flow.response else None
+    if sent is None or answered is None:
+        return None
+    return round(max(0.0, answered - sent), 4)
 
 
 def _mark(flow: http.HTTPFlow, findings: list[Finding], redacted_uri: str) -> None:

@@ -118,7 +118,7 @@ class Replayer:
             return
         if answer is not None:
             flow.response = self._templates.response_for(answer.response, flow)
-            flow.metadata["graphtape"] = {"replayed": True}
+            flow.metadata["graphtape"] = {"replayed": True, "latency": answer.meta.latency}
             return
         if session.plan.record:
             # new_episodes: the request goes upstream; the recorder keeps it if in scope.

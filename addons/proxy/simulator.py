@@ -15,8 +15,12 @@ plain HTTP on the same port, with certificates from mitmproxy's CA in its confdi
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -37,9 +41,19 @@ logger = logging.getLogger("graphtape")
 # connections are lazy, so this address is never contacted.
 NEVER_CONTACTED = "http://127.0.0.1:9"
 if TYPE_CHECKING:
-    from graphtape.addons.simulation.engine import GraphSimulation
+    from graphtape.addons.simulation.engine import GraphSimulation, RequestContext, SimulatedResponse
 
 _H2_CONNECTION_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
+# Requests a simulation with waiting stages (latency, a concurrency limit) serves at once.
+_SIMULATION_THREADS = 64
+
+
+def _reason(status: int) -> str:
+    """The reason phrase; mitmproxy's table lacks a few Graph uses (424, 429)."""
+    try:
+        return RESPONSES.get(status) or HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _listen_spec(host: str, port: int) -> str:
@@ -54,6 +68,7 @@ class Simulator:
         self.answered = 0
         self.upload_port: int | None = None
         self._upload_mode: mode_specs.ProxyMode | None = None
+        self._threads: ThreadPoolExecutor | None = None
 
     @property
     def simulation(self) -> GraphSimulation:
@@ -111,7 +126,23 @@ class Simulator:
         other = alternate_loopback_host(urlsplit(f"//{graph_host}").hostname or "127.0.0.1")
         return f"{scheme}://{other}:{self.upload_port}"
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    def done(self) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
+            self._threads = None
+
+    async def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes,
+                      context: RequestContext) -> SimulatedResponse:
+        """The simulation's answer; off the event loop when a stage may wait (latency, a concurrency
+        limit), so other requests are served meanwhile and really overlap."""
+        if not self.simulation.blocking:
+            return self.simulation.handle(method, path, headers, body, context=context)
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(_SIMULATION_THREADS, thread_name_prefix="graphtape-simulator")
+        call = functools.partial(self.simulation.handle, method, path, headers, body, context=context)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+
+    async def request(self, flow: http.HTTPFlow) -> None:
         if not ctx.options.graphtape_simulate or flow.response is not None:
             return
         req = flow.request
@@ -132,7 +163,7 @@ class Simulator:
             body = decode_body(req.raw_content or b"", headers.get("content-encoding"))
         except BodyDecodeError:
             body = req.raw_content or b""  # Graph reads it as sent: not JSON, so a 400
-        result = self.simulation.handle(req.method, path, headers, body, context=context)
+        result = await self._handle(req.method, path, headers, body, context=context)
         version = req.http_version if req.http_version.startswith("HTTP/") else "HTTP/1.1"
         fields = result.headers
         if version.startswith(("HTTP/2", "HTTP/3")):
@@ -141,7 +172,7 @@ class Simulator:
         flow.response = http.Response(
             http_version=version.encode(),
             status_code=result.status,
-            reason=RESPONSES.get(result.status, "").encode(),
+            reason=_reason(result.status).encode(),
             headers=http.Headers([(k.encode(), v.encode()) for k, v in fields]),
             content=result.body,
             trailers=None,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphtape.addons.proxy.alerts import Alerts
 from graphtape.addons.proxy.hook_dispatch import HookDispatcher
+from graphtape.addons.proxy.latency import ReplayLatency
 from graphtape.addons.proxy.offline_guard import OfflineGuard
 from graphtape.addons.proxy.prefer_http2 import PreferHttp2
 from graphtape.addons.proxy.recorder import Recorder
@@ -34,6 +35,7 @@ class GraphtapeStack:
         self.tape = Tape()
         self.offline_guard = OfflineGuard(self.tape, offline_without_cassette)
         self.replayer = Replayer(self.tape)
+        self.replay_latency = ReplayLatency()  # right after the replayer: holds its answers when asked to
         self.recorder = Recorder(self.tape)
         self.alerts = Alerts(self.tape)
         self.simulator = Simulator(simulation)
@@ -44,7 +46,8 @@ class GraphtapeStack:
     @property
     def addons(self) -> list[Any]:
         """The members, in order (each a mitmproxy addon of its own, as tests load them)."""
-        return [self.tape, self.offline_guard, self.replayer, self.recorder, self.alerts, self.simulator,
+        return [self.tape, self.offline_guard, self.replayer, self.replay_latency, self.recorder, self.alerts,
+                self.simulator,
                 self.prefer_http2, self.upload_routing]
 
     def host_addons(self) -> list[Any]:

@@ -9,7 +9,7 @@ which writes the cassette.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mitmproxy import ctx, exceptions
@@ -40,6 +40,8 @@ class Tape:
         self.session: TapeSession | None = None
         self.closed_sessions: list[TapeSession] = []
         self.close_errors: list[str] = []
+        # Called with a session just before it closes (what only a complete recording shows).
+        self.closing: list[Callable[[TapeSession], None]] = []
 
     def load(self, loader: Any) -> None:
         loader.add_option("graphtape_cassette", str, "", "Cassette file (YAML) to record into or replay from.")
@@ -128,6 +130,8 @@ class Tape:
         if self.session is not None:
             session, self.session = self.session, None
             self.closed_sessions.append(session)
+            for hook in self.closing:
+                hook(session)
             try:
                 session.close()
             except (GraphtapeError, OSError) as exc:

@@ -48,6 +48,7 @@ from graphtape.addons.graph.upload_urls import (
     todo_upload_path,
 )
 from graphtape.addons.graph.validation import MAX_FILE_BYTES, check_request, header_value
+from graphtape.addons.simulation.batch import BatchStage
 from graphtape.addons.simulation.entities import (
     ATTACHMENT_OVERHEAD_BYTES,
     attachment_entity,
@@ -188,15 +189,51 @@ class GraphSimulation:
         self._base_url = base_url.rstrip("/")
         self._me_user_id = me_user_id
         self.strict_parents = strict_parents
-        self.stages: list[Stage] = list(stages)
+        # $batch first: each of its requests then passes every later stage as a request of its own.
+        self.stages: list[Stage] = [BatchStage(self), *stages]
         self._lock = threading.Lock()
         self._counter = 0
         self.mailbox = Mailbox()
         self._uploads = UploadSessions()
 
+    @property
+    def me_user_id(self) -> str:
+        """Who ``/me`` is in this simulation."""
+        return self._me_user_id
+
     def add_stage(self, stage: Stage) -> None:
         """Run ``stage`` for every request, after the stages already added."""
         self.stages.append(stage)
+
+    @property
+    def blocking(self) -> bool:
+        """True when a stage may wait (latency, a concurrency limit): the server in front should call
+        :meth:`handle` off its event loop, so other requests are answered meanwhile."""
+        return any(getattr(stage, "blocking", False) for stage in self.stages)
+
+    def sub_request(self, parent: SimRequest, method: str, path_with_query: str, headers: Mapping[str, str],
+                    body: bytes) -> SimRequest:
+        """A request made on behalf of ``parent`` (a ``$batch`` item): the parent's credentials and
+        host unless it names its own, a request id of its own."""
+        lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+        for inherited in ("authorization", "host"):
+            if inherited in parent.headers and inherited not in lowered:
+                lowered[inherited] = parent.headers[inherited]
+        exchange = Exchange(
+            request_id=self._request_id_factory(),
+            client_request_id=lowered.get("client-request-id") or self._request_id_factory(),
+            moment=self._moment(),
+        )
+        return SimRequest(method.upper(), normalise_path(path_with_query), lowered, bytes(body), parent.context,
+                          exchange)
+
+    def authorize(self, request: SimRequest) -> None:
+        """Refuse (401, as Graph) a request without a bearer token."""
+        self._check_authorization(request.headers)
+
+    def expire_upload_session(self, session_id: str) -> bool:
+        """End an open upload session's validity now (a fault: the session expires mid-upload)."""
+        return self._uploads.expire(session_id, self._clock())
 
     # --- entry point -------------------------------------------------------------------
 

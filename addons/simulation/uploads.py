@@ -121,6 +121,15 @@ class UploadSessions:
                 del self._sessions[session_id]
             return ChunkAccepted(session, complete)
 
+    def expire(self, session_id: str, now: datetime) -> bool:
+        """Make an open session expire at ``now``; False when there is no such session."""
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                return False
+            session.expires = min(session.expires, now)
+            return True
+
     def cancel(self, session_id: str, query: str, headers: Mapping[str, str],
                now: datetime) -> UploadRefusal | None:
         """DELETE on the upload URL: the session ends, its bytes are dropped; None when done."""

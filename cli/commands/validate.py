@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import click
 
+from graphtape.addons.graph.batch_checks import check_recorded_batch
+from graphtape.addons.graph.retry_checks import retry_findings
 from graphtape.addons.graph.routes import match_route
 from graphtape.addons.graph.upload_checks import UploadChecks, check_recorded
 from graphtape.addons.graph.validation import (
@@ -35,10 +37,14 @@ _CASSETTE_SUFFIXES = {".yaml", ".yml"}
 def _cassette_cases(path: Path) -> list[ReportCase]:
     cassette = load_cassette(path)
     uploads = UploadChecks()  # chunk PUTs are judged against the sessions recorded before them
+    retries = retry_findings(cassette.interactions)  # what the sequence shows: early, unsafe or missing retries
     cases: list[ReportCase] = []
     for i, it in enumerate(cassette.interactions):
         chunk_findings = check_recorded(uploads, it)
+        if chunk_findings is None:
+            chunk_findings = check_recorded_batch(it)
         findings = validate_interaction(it) if chunk_findings is None else chunk_findings
+        findings = findings + retries.get(i, [])
         cases.append(ReportCase.of_interaction(
             str(path), f"interactions[{i}] {it.request.method} {urlsplit(it.request.uri).path}", findings, it))
     return cases

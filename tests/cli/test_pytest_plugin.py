@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.cassettes.model import Interaction
+from graphtape.cassettes.model import LATENCY_KEY, Interaction
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cassettes.storage import save_cassette
 from graphtape.cli.runtime.processes import GraphtapeProcess
@@ -286,3 +286,34 @@ def test_untyped_attachment(graphtape_proxy):
         strict.assert_outcomes(failed=1)
         strict.stdout.fnmatch_lines(["*graphtape strict mode: 0 cassette miss(es), * error-level finding(s)*",
                                      "*finding: error: request*@odata.type*"])
+
+
+HELD_TESTS = '''
+import time
+
+import httpx
+import pytest
+
+PATH = "/v1.0/users/adele@contoso.com/messages/AAMkAGI2THVSAAA=/attachments"
+
+
+@pytest.mark.graphtape(cassette="a.yaml", honour_latency=True)
+def test_held(graphtape_proxy):
+    body = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt", "contentBytes": "aGVsbG8="}
+    started = time.monotonic()
+    r = httpx.post(graphtape_proxy.url + PATH, json=body, headers={"Authorization": "Bearer fake-token-123"},
+                   trust_env=False, timeout=30)
+    assert r.status_code == 201, r.text
+    assert time.monotonic() - started >= 1.5
+'''
+
+
+def test_honour_latency_holds_a_replayed_answer_for_its_recorded_latency(pytester: pytest.Pytester,
+                                                                          recorded_a: Path) -> None:
+    content = load_cassette(recorded_a)
+    recorded = content.interactions[0]
+    extra = (*((k, v) for k, v in recorded.meta.extra if k != LATENCY_KEY), (LATENCY_KEY, 1.5))
+    content.interactions[0] = dataclasses.replace(recorded, meta=dataclasses.replace(recorded.meta, extra=extra))
+    save_cassette(pytester.path / "a.yaml", content)
+    pytester.makepyfile(test_user=HELD_TESTS)
+    pytester.runpytest_subprocess(f"--graphtape-upstream={CLOSED_UPSTREAM}").assert_outcomes(passed=1)
