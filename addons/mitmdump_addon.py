@@ -7,4 +7,4 @@ in mitmdump's Python).
 
 from graphtape.addons.proxy.stack import build_stack
 
-addons = build_stack(script=True).addons
+addons = build_stack(script=True).host_addons()

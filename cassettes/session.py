@@ -14,7 +14,7 @@ from typing import Any
 from graphtape.cassettes.blobs import DEFAULT_BLOB_THRESHOLD
 from graphtape.cassettes.errors import CassetteLockedError, CassetteNotFoundError, CassetteWriteError
 from graphtape.cassettes.findings import Finding, Severity
-from graphtape.cassettes.matching import InteractionIndex, MatchConfig, Nearest
+from graphtape.cassettes.matching import InteractionIndex, MatchConfig, Nearest, RequestKey
 from graphtape.cassettes.model import Cassette, Interaction, Request, body_digest
 from graphtape.cassettes.record_modes import RecordMode, SessionPlan, plan_session
 from graphtape.cassettes.redaction import Redactor
@@ -160,9 +160,10 @@ class TapeSession:
     def redact(self, request: Request) -> Request:
         return self.settings.redactor.request(request)
 
-    def lookup(self, request: Request) -> Interaction | None:
-        """The next recorded answer for an already-redacted request, or None."""
-        hit = self.index.lookup(request)
+    def lookup(self, request: Request, key: RequestKey | None = None) -> Interaction | None:
+        """The next recorded answer for an already-redacted request (``key``: its match key, when
+        the caller already has it), or None."""
+        hit = self.index.lookup(request, key)
         if hit is None:
             return None
         self.count("replayed")

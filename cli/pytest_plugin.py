@@ -135,12 +135,16 @@ class GraphtapeProxy:
 def graphtape_server(pytestconfig: pytest.Config) -> Iterator[InProcessProxy]:
     """The session's in-process graphtape proxy (one per pytest process or xdist worker)."""
     # Imported here, not at module level: every pytest run loads this plugin, and
-    # mitmproxy costs a second to import; only sessions that use the proxy pay it.
+    # mitmproxy costs a second to import; only sessions that use the proxy pay it,
+    # and they skip the built-in addons the proxy does not load.
     with warnings.catch_warnings():
         # mitmproxy's own dependencies (ldap3, passlib, ...) warn about deprecations when imported;
         # they are not the user's code, so their warnings stay out of the user's test report.
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=_NOT_GRAPHTAPE)
         warnings.filterwarnings("ignore", category=PendingDeprecationWarning, module=_NOT_GRAPHTAPE)
+        from graphtape.cli.runtime.deferred_addons import defer_builtin_addons
+
+        defer_builtin_addons()
         from graphtape.cli.runtime.inprocess import (
             InProcessProxy,
             ProxySpec,

@@ -13,24 +13,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mitmproxy import ctx, exceptions, http
 
-from graphtape.addons.drift.alert_log import Alert, AlertLog, scrubbed
-from graphtape.addons.drift.compare import (
-    KIND_OF_FINDING,
-    ResponseSample,
-    looks_like_attachment_route,
-    sample_from_exchange,
-    schema_drift,
-)
 from graphtape.addons.drift.config import (
     DriftConfig,
     DriftConfigError,
     load_drift_config,
 )
-from graphtape.addons.drift.webhook import WebhookSender
 from graphtape.addons.graph.routes import match_route
 from graphtape.addons.proxy.flow_convert import request_from_flow, response_from_flow
 from graphtape.addons.proxy.off_loop import is_heavy, off_loop
@@ -39,6 +30,14 @@ from graphtape.cassettes.encoding import decode_for_validation
 from graphtape.cassettes.findings import Finding, Severity
 from graphtape.cassettes.model import Request, Response
 from graphtape.cassettes.redaction import Redactor
+
+if TYPE_CHECKING:
+    from graphtape.addons.drift.alert_log import AlertLog
+    from graphtape.addons.drift.compare import ResponseSample
+
+# The drift comparison, the alert log and the webhook are imported when alerts are switched
+# on, not with the addon: every graphtape proxy loads it, and most never alert (a replay, a
+# test session), while importing them meant building Graph's schema types at start-up.
 
 __all__ = ["FINDINGS_METADATA_KEY", "Alerts"]
 
@@ -89,6 +88,9 @@ class Alerts:
         self._close_log()
         if not opts.graphtape_alerts and not url:
             return
+        from graphtape.addons.drift.alert_log import AlertLog
+        from graphtape.addons.drift.webhook import WebhookSender
+
         webhook = WebhookSender(url, queue_size=opts.graphtape_alert_queue, retries=opts.graphtape_alert_retries,
                                 timeout=opts.graphtape_alert_timeout) if url else None
         try:
@@ -116,6 +118,8 @@ class Alerts:
 
     def _sample(self, request: Request, response: Response, stored: list[dict[str, Any]]) -> ResponseSample:
         """The exchange as drift sees it, read from its redacted form only (alerts leave the machine)."""
+        from graphtape.addons.drift.compare import sample_from_exchange
+
         session = self.tape.session
         redactor = session.settings.redactor if session is not None else Redactor()
         request, response = redactor.request(request), redactor.response(response)
@@ -133,10 +137,15 @@ class Alerts:
         session = self.tape.session
         if "graphtape" in flow.metadata or (session is not None and not session.plan.record):
             return False
+        from graphtape.addons.drift.compare import looks_like_attachment_route
+
         path = flow.request.path.split("?", 1)[0]
         return flow.request.method == "POST" and looks_like_attachment_route(path) and match_route("POST", path) is None
 
     def _alert(self, flow: http.HTTPFlow, sample: ResponseSample, findings: list[Finding]) -> None:
+        from graphtape.addons.drift.alert_log import Alert, scrubbed
+        from graphtape.addons.drift.compare import KIND_OF_FINDING, schema_drift
+
         assert self.log is not None and flow.response is not None
         alerts = schema_drift(sample, self.config)
         # Findings that are not drift (the client's request, an error envelope...) alert as they are.

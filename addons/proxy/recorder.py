@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from types import ModuleType
 from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http
@@ -30,7 +31,6 @@ from graphtape.addons.graph.upload_urls import (
     UPLOAD_ROUTE_TEMPLATE,
     canonical_session_answer,
 )
-from graphtape.addons.graph.validation import request_findings, response_findings
 from graphtape.addons.proxy.alerts import FINDINGS_METADATA_KEY
 from graphtape.addons.proxy.flow_convert import (
     RECORD_FAILURE_STATUS,
@@ -64,6 +64,14 @@ class _Pending:
     findings: list[Finding]
     upload: UploadLink | None  # set for an upload-session chunk PUT
     session: TapeSession  # the session that must record the answer (it may close before the answer comes)
+
+
+def _validation() -> ModuleType:
+    """Graph's schema validation, imported the first time something is recorded: building the
+    schema's types takes a while, and a proxy that only replays never needs them."""
+    from graphtape.addons.graph import validation
+
+    return validation
 
 
 class Recorder:
@@ -101,7 +109,7 @@ class Recorder:
             if batch:
                 return request, *batch_request_findings(request)
             if chunk is None:
-                return request, *request_findings(route, request)
+                return request, *_validation().request_findings(route, request)
             if request.method == "DELETE":  # a session cancelled: nothing to check
                 return request, request.body, []
             body, findings = decode_for_validation(request.body, request.headers.get("content-encoding"),
@@ -138,7 +146,7 @@ class Recorder:
             if link is not None:
                 return response, *decode_for_validation(response.body, response.headers.get("content-encoding"),
                                                         "response")
-            return response, *response_findings(route, response, state.request_body)
+            return response, *_validation().response_findings(route, response, state.request_body)
 
         response, body, answer_findings = await off_loop(is_heavy(raw.headers, raw.body), redact_and_check)
         response, changes = servable(response, state.request.method)

@@ -22,19 +22,61 @@ from graphtape.addons.proxy.graph_uri import meant_request
 from graphtape.addons.proxy.off_loop import is_heavy, off_loop
 from graphtape.addons.proxy.response_templates import ResponseTemplates
 from graphtape.addons.proxy.tape import Tape
-from graphtape.cassettes.model import Interaction, Request
+from graphtape.cassettes.matching import RequestKey, request_key
+from graphtape.cassettes.model import Request
 from graphtape.cassettes.session import Miss, TapeSession
 
 __all__ = ["Replayer"]
 
 logger = logging.getLogger("graphtape")
 
+# Requests whose key is remembered: bodies up to this size, this many requests per session.
+MEMO_BODY_BYTES = 64 * 1024
+MEMO_ENTRIES = 4096
+
+
+class _KeyMemo:
+    """The redacted request and match key of each request already seen, by its exact bytes.
+
+    Clients mostly resend identical requests (a test suite replays the same calls on
+    every run, an SDK retries), and the key is a pure function of the request's method,
+    URL, headers and body: redaction, the canonical upload origin and the canonical
+    JSON body are computed once per distinct request instead of once per request. Only
+    the process's memory holds the unredacted bytes, as mitmproxy's own flow does; a
+    session's memo goes with the session.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str, tuple[tuple[bytes, bytes], ...], bytes], tuple[Request, RequestKey]] = {}
+
+    @staticmethod
+    def _exact(req: http.Request) -> tuple[str, str, tuple[tuple[bytes, bytes], ...], bytes] | None:
+        body = req.raw_content
+        if body is None or len(body) > MEMO_BODY_BYTES:
+            return None
+        return req.method, req.url, tuple(req.headers.fields), body
+
+    def get(self, req: http.Request) -> tuple[Request, RequestKey] | None:
+        exact = self._exact(req)
+        return self._seen.get(exact) if exact is not None else None
+
+    def put(self, req: http.Request, request: Request, key: RequestKey) -> None:
+        exact = self._exact(req)
+        if exact is None:
+            return
+        if len(self._seen) >= MEMO_ENTRIES:
+            self._seen.clear()  # a client that never repeats itself: start again rather than grow
+        self._seen[exact] = (request, key)
+
 
 class Replayer:
     def __init__(self, tape: Tape) -> None:
         self.tape = tape
+        # Both per session: the recorded answers built as mitmproxy responses, and the match keys of
+        # requests already seen.
+        self._session: TapeSession | None = None
         self._templates = ResponseTemplates()
-        self._templates_session: TapeSession | None = None  # the session the templates were built for
+        self._keys = _KeyMemo()
 
     async def request(self, flow: http.HTTPFlow) -> None:
         session = self.tape.session
@@ -42,13 +84,23 @@ class Replayer:
             return
         if not session.plan.replay:
             return  # recording everything (all/rewrite, or once on a new cassette)
-        raw = meant_request(flow, ctx.options.graphtape_graph_url)  # the URI the client meant, as recorded
+        if session is not self._session:
+            self._session, self._keys = session, _KeyMemo()
+            self._templates = ResponseTemplates()
+        seen = self._keys.get(flow.request)
+        if seen is not None:
+            request, key = seen
+            answer = session.lookup(request, key)
+        else:
+            raw = meant_request(flow, ctx.options.graphtape_graph_url)  # the URI the client meant, as recorded
 
-        def redact_and_look_up() -> tuple[Request, Interaction | None]:
-            request = session.redact(raw)
-            return request, session.lookup(request)
+            def redact_and_key() -> tuple[Request, RequestKey]:
+                request = session.redact(raw)
+                return request, request_key(request, session.index.config)
 
-        request, answer = await off_loop(is_heavy(raw.headers, raw.body), redact_and_look_up)
+            request, key = await off_loop(is_heavy(raw.headers, raw.body), redact_and_key)
+            self._keys.put(flow.request, request, key)
+            answer = session.lookup(request, key)
         if answer is not None and answer.response.status_code < 200:
             # A 1xx (101 Switching Protocols above all) hands the connection to another protocol that
             # only the upstream could speak; replay cannot, and must not open that connection.
@@ -64,8 +116,6 @@ class Replayer:
             flow.metadata["graphtape"] = {"miss": True}
             return
         if answer is not None:
-            if session is not self._templates_session:
-                self._templates, self._templates_session = ResponseTemplates(), session
             flow.response = self._templates.response_for(answer.response, flow)
             flow.metadata["graphtape"] = {"replayed": True, "latency": answer.meta.latency}
             return

@@ -21,7 +21,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http
@@ -30,7 +30,6 @@ from mitmproxy.proxy import mode_specs
 
 from graphtape.addons.graph.upload_urls import alternate_loopback_host
 from graphtape.addons.proxy.tape import require_lazy_connections
-from graphtape.addons.simulation.engine import GraphSimulation, RequestContext, SimulatedResponse
 from graphtape.cassettes.encoding import decode_body
 from graphtape.cassettes.errors import BodyDecodeError
 
@@ -41,6 +40,9 @@ logger = logging.getLogger("graphtape")
 # mitmproxy's reverse mode needs a target; the simulator answers every request itself and
 # connections are lazy, so this address is never contacted.
 NEVER_CONTACTED = "http://127.0.0.1:9"
+if TYPE_CHECKING:
+    from graphtape.addons.simulation.engine import GraphSimulation, RequestContext, SimulatedResponse
+
 _H2_CONNECTION_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
 # Requests a simulation with waiting stages (latency, a concurrency limit) serves at once.
 _SIMULATION_THREADS = 64
@@ -61,11 +63,24 @@ def _listen_spec(host: str, port: int) -> str:
 
 class Simulator:
     def __init__(self, simulation: GraphSimulation | None = None) -> None:
-        self.simulation = simulation or GraphSimulation()
+        self._simulation = simulation
+        self._strict_parents: bool | None = None
         self.answered = 0
         self.upload_port: int | None = None
         self._upload_mode: mode_specs.ProxyMode | None = None
         self._threads: ThreadPoolExecutor | None = None
+
+    @property
+    def simulation(self) -> GraphSimulation:
+        """The simulation, made on first use: most proxies never simulate, and making one
+        imports Graph's schema types."""
+        if self._simulation is None:
+            from graphtape.addons.simulation.engine import GraphSimulation
+
+            self._simulation = GraphSimulation()
+            if self._strict_parents is not None:
+                self._simulation.strict_parents = self._strict_parents
+        return self._simulation
 
     def load(self, loader: Any) -> None:
         loader.add_option("graphtape_simulate", bool, False,
@@ -79,7 +94,9 @@ class Simulator:
 
     def configure(self, updated: set[str]) -> None:
         if "graphtape_strict_parents" in updated:
-            self.simulation.strict_parents = ctx.options.graphtape_strict_parents
+            self._strict_parents = ctx.options.graphtape_strict_parents
+            if self._simulation is not None:
+                self._simulation.strict_parents = self._strict_parents
         if "graphtape_simulate" in updated and ctx.options.graphtape_simulate:
             require_lazy_connections()
             # Upload URLs point back at the host the client used; mitmproxy's reverse
@@ -134,6 +151,8 @@ class Simulator:
             headers["host"] = req.host_header
         scheme = "https" if flow.client_conn.tls_established else "http"
         on_upload = self._upload_mode is not None and flow.client_conn.proxy_mode == self._upload_mode
+        from graphtape.addons.simulation.engine import RequestContext
+
         context = RequestContext(
             scheme=scheme,
             upload_origin=self.upload_origin(scheme, headers.get("host") or ""),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphtape.addons.proxy.alerts import Alerts
+from graphtape.addons.proxy.hook_dispatch import HookDispatcher
 from graphtape.addons.proxy.latency import ReplayLatency
 from graphtape.addons.proxy.offline_guard import OfflineGuard
 from graphtape.addons.proxy.prefer_http2 import PreferHttp2
@@ -14,7 +15,9 @@ from graphtape.addons.proxy.script_mode import ScriptGuard, StopSummary
 from graphtape.addons.proxy.simulator import Simulator
 from graphtape.addons.proxy.tape import Tape
 from graphtape.addons.proxy.upload_routing import UploadUrlRouting
-from graphtape.addons.simulation.engine import GraphSimulation
+
+if TYPE_CHECKING:
+    from graphtape.addons.simulation.engine import GraphSimulation
 
 __all__ = ["GraphtapeStack", "build_stack"]
 
@@ -53,8 +56,13 @@ class GraphtapeStack:
 
     @property
     def addons(self) -> list[Any]:
+        """The members, in order (each a mitmproxy addon of its own, as tests load them)."""
         core = self._core()
         return [self.script[0], *core, self.script[1]] if self.script else core
+
+    def host_addons(self) -> list[Any]:
+        """What a mitmproxy host loads: one dispatcher that hands each event to the members that handle them."""
+        return [HookDispatcher(self.addons)]
 
 
 def build_stack(simulation: GraphSimulation | None = None, offline_without_cassette: bool = False,

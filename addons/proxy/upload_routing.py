@@ -30,7 +30,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from mitmproxy import http
 from mitmproxy.proxy.mode_specs import ReverseMode
@@ -50,6 +50,8 @@ from graphtape.cassettes.encoding import decode_body
 from graphtape.cassettes.model import Headers
 
 __all__ = ["UploadUrlRouting"]
+
+_ACTION = Operation.CREATE_UPLOAD_SESSION.value.lower()  # in every path match_path gives that operation
 
 logger = logging.getLogger("graphtape")
 
@@ -96,6 +98,8 @@ class UploadUrlRouting:
         self._routes: dict[str, _Route] = {}
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if not self._routes:
+            return  # no upload session handed out yet: nothing to route (and no path to parse)
         with self._lock:
             route = self._routes.get(session_key(flow.request.path))
         if route is None:
@@ -112,6 +116,8 @@ class UploadUrlRouting:
         response = flow.response
         if response is None or not 200 <= response.status_code < 300:
             return
+        if _ACTION not in unquote(flow.request.path).lower():
+            return  # the cheap test first: only a createUploadSession call hands out an uploadUrl
         match = match_path(flow.request.path)
         if match is None or match.route.operation is not Operation.CREATE_UPLOAD_SESSION:
             return

@@ -110,7 +110,7 @@ def run_tape(label: str, mode: str, host: str, port: int, settings: dict[str, An
     stack = build_stack()
     spec = ServerSpec(label=label, mode=mode, host=host, port=port, options=settings, confdir=confdir,
                       verbosity="info" if verbose else "warn")
-    run_server(spec, stack.addons, lambda: detail)
+    run_server(spec, stack.host_addons(), lambda: detail)
     tape = stack.tape
     code = server_exit_code(tape.closed_sessions, tape.close_errors, strict)
     click.echo(session_summary(label, tape.closed_sessions, tape.close_errors, summary_format,

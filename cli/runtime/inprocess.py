@@ -124,8 +124,8 @@ class InProcessProxy:
 
     async def _serve(self) -> None:
         master = Master(options.Options(), event_loop=asyncio.get_running_loop())
-        master.addons.add(*proxy_addons(stop_on_startup_errors=False))
-        master.addons.add(*self.stack.addons, _Running(self._started))
+        master.addons.add(*proxy_addons(stop_on_startup_errors=False, test_session=True))
+        master.addons.add(*self.stack.host_addons(), _Running(self._started))
         self.master = master
         update: dict[str, Any] = {
             "mode": [self._reverse_spec()],
@@ -192,9 +192,35 @@ class InProcessProxy:
         one) raises ProxyStartError; mitmproxy rolls the options back.
         """
         try:
-            self.call(lambda: self._master().options.update(**opts))
+            self.call(lambda: _update_options(self._master().options, opts))
         except exceptions.OptionsError as exc:
             raise ProxyStartError(str(exc)) from None
+
+
+def _update_options(opts: options.Options, values: dict[str, Any]) -> None:
+    """``opts.update(**values)`` with a rollback of just the options it changes.
+
+    mitmproxy's own update deep-copies every option (about eighty, each re-checking its
+    type and re-wrapping its help text) to roll back on an error; the pytest plugin updates
+    options twice per test, and that copy was most of a cassette switch's cost. On an
+    OptionsError the options named here get their previous values back and every addon is
+    told, as mitmproxy does.
+    """
+    known = getattr(opts, "_options", None)
+    if not isinstance(known, dict) or any(name not in known for name in values):
+        opts.update(**values)  # not the OptManager this was written for, or an unknown name: mitmproxy's way
+        return
+    before = {name: known[name].value for name in values}
+    try:
+        for name, value in values.items():
+            known[name].set(value)
+        opts.changed.send(updated=set(values))
+    except exceptions.OptionsError as exc:
+        opts.errored.send(exc=exc)
+        for name, value in before.items():
+            known[name].value = value
+        opts.changed.send(updated=set(values))
+        raise
 
 
 

@@ -20,8 +20,6 @@ from mitmproxy.addons import (
     dns_resolver,
     errorcheck,
     next_layer,
-    onboarding,
-    proxyauth,
     proxyserver,
     strip_dns_https_records,
     tlsconfig,
@@ -32,20 +30,31 @@ from mitmproxy.addons import (
 __all__ = ["proxy_addons"]
 
 
-def proxy_addons(stop_on_startup_errors: bool = True) -> list[Any]:
+def proxy_addons(stop_on_startup_errors: bool = True, test_session: bool = False) -> list[Any]:
     """Fresh instances of the built-in addons a graphtape server needs, in mitmproxy's order.
 
     ``stop_on_startup_errors`` adds mitmproxy's ErrorCheck, which exits the process
     when an error is logged during start-up: right for a command, wrong inside a test
     session, where the in-process proxy reports start-up failures itself.
+    ``test_session`` leaves out what only a person at a proxy uses: the mitm.it pages
+    (a test gets the CA certificate's path from its fixture) and proxy authentication
+    (the test proxy listens on loopback for this process's tests). Their imports (a web
+    framework, LDAP and htpasswd libraries) were a large part of a test session's start-up.
     """
     addons: list[Any] = [
         core.Core(),
         block.Block(),  # refuses clients from outside the machine unless told otherwise
         strip_dns_https_records.StripDnsHttpsRecords(),
         disable_h2c.DisableH2C(),
-        onboarding.Onboarding(),  # http://mitm.it: where forward-mode users fetch the CA certificate
-        proxyauth.ProxyAuth(),
+    ]
+    if not test_session:
+        from mitmproxy.addons import onboarding, proxyauth
+
+        addons += [
+            onboarding.Onboarding(),  # http://mitm.it: where forward-mode users fetch the CA certificate
+            proxyauth.ProxyAuth(),
+        ]
+    addons += [
         proxyserver.Proxyserver(),
         dns_resolver.DnsResolver(),
         next_layer.NextLayer(),

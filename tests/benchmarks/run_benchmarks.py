@@ -12,6 +12,7 @@ either way, since the figures depend on the machine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -34,6 +35,7 @@ from servers import (
     Server,
     cpu_seconds,
     graphtape_server,
+    lean_server,
     mitmdump_server,
     peak_rss_mb,
     run_json,
@@ -54,12 +56,18 @@ class Plan:
     big_file_bytes: int
     big_rounds: int
     time_cap: float  # seconds, per load-generator run
+    pytest_tests: int  # tests per pytest run (bench_pytest.py)
+    pytest_rounds: int
+    pytest_clients: tuple[str, ...]
+    quick: bool = False
 
 
 FULL = Plan(rounds=3, replay_requests=3000, record_requests=1500, concurrency=8, distinct=64,
-            sizes=(10, 1000, 10000), big_count=100, big_file_bytes=3_000_000, big_rounds=2, time_cap=60)
+            sizes=(10, 1000, 10000), big_count=100, big_file_bytes=3_000_000, big_rounds=2, time_cap=60,
+            pytest_tests=50, pytest_rounds=5, pytest_clients=("requests", "httpx"))
 QUICK = Plan(rounds=1, replay_requests=400, record_requests=200, concurrency=8, distinct=16,
-             sizes=(10, 1000), big_count=10, big_file_bytes=3_000_000, big_rounds=1, time_cap=20)
+             sizes=(10, 1000), big_count=10, big_file_bytes=3_000_000, big_rounds=1, time_cap=20,
+             pytest_tests=10, pytest_rounds=1, pytest_clients=("requests",), quick=True)
 
 
 def log(message: str) -> None:
@@ -94,7 +102,7 @@ def _throughput_rows(section: str, results: dict[str, list[dict[str, Any]]], ord
     rows = []
     for name in order:
         runs = results[name]
-        for metric, unit in (("rps", "req/s"), ("p50_ms", "ms"), ("p99_ms", "ms"), ("cpu_ms", "ms CPU/req")):
+        for metric, unit in (("rps", "req/s"), ("p50_ms", "ms"), ("cpu_ms", "ms CPU/req")):
             base = baselines.get(name, "") if metric in ("rps", "cpu_ms") else ""
             ratio = float("nan")
             if base:
@@ -105,19 +113,44 @@ def _throughput_rows(section: str, results: dict[str, list[dict[str, Any]]], ord
     return rows
 
 
-def _rounds(section: str, servers: dict[str, Callable[[], AbstractContextManager[Server]]], plan: Plan, total: int,
+ServerFactory = Callable[[int], AbstractContextManager[Server]]  # round number -> a started server
+
+
+def _rounds(section: str, servers: dict[str, ServerFactory], plan: Plan, total: int,
             work: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
-    """Each server in turn, round after round, so drift on the machine hits them all alike."""
+    """Each server in turn, round after round, so drift on the machine hits them all alike.
+
+    The order rotates by one each round: no server always runs first after a pause, or
+    right after the heaviest one.
+    """
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
     notes: list[str] = []
+    names = list(servers)
     for rnd in range(plan.rounds):
-        for name, start in servers.items():
+        for name in names[rnd % len(names):] + names[:rnd % len(names)]:
             log(f"{section} round {rnd + 1}/{plan.rounds}: {name}")
-            with start() as server:
+            with servers[name](rnd) as server:
                 result = load(server, plan, plan.distinct, 512, total, work)
             results[name].append(result)
             notes.append(_check_statuses(name, result, "201"))
     return results, notes
+
+
+def _ratio(results: dict[str, list[dict[str, Any]]], a: str, b: str, metric: str) -> float:
+    """Median over rounds of a's figure over b's, each pair from the same round."""
+    return median([x[metric] / y[metric] for x, y in zip(results[a], results[b], strict=True)])
+
+
+# Labels: "lean" is graphtape's own host (its reduced set of mitmproxy built-ins, what
+# `graphtape replay`/`record` run); "mitmdump" is stock mitmdump with all of its built-ins,
+# where `-s` scripts and `--server-replay` run.
+GT_REPLAY = "graphtape replay (lean)"
+LEAN_SR = "server_replay addon (lean)"
+LEAN_FIXED = "fixed response (lean)"
+STOCK_GT = "graphtape addon (mitmdump -s)"
+STOCK_SR = "mitmdump --server-replay"
+STOCK_FIXED = "fixed response (mitmdump -s)"
+SHIM = str(HERE.parent.parent / "addons" / "mitmdump_addon.py")
 
 
 def bench_replay(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
@@ -128,48 +161,93 @@ def bench_replay(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
     synth.write_flows(flows, interactions)
     fixed.write_bytes(interactions[0].response.body)
     reverse = f"reverse:{synth.UPSTREAM}"
-    servers: dict[str, Callable[[], AbstractContextManager[Server]]] = {
-        "graphtape replay": lambda: graphtape_server("replay", "--cassette", str(cassette)),
-        "server_replay": lambda: mitmdump_server(
+    lazy = ("--set", "connection_strategy=lazy")
+    servers: dict[str, ServerFactory] = {
+        # The product, as shipped; it is also graphtape's engine in graphtape's host.
+        GT_REPLAY: lambda _: graphtape_server("replay", "--cassette", str(cassette)),
+        LEAN_SR: lambda _: lean_server("server_replay", reverse, {
+            "server_replay": [str(flows)], "server_replay_reuse": True, "server_replay_extra": "404",
+            "connection_strategy": "lazy"}),
+        LEAN_FIXED: lambda _: lean_server("fixed", reverse, {"fixed_body": str(fixed), "connection_strategy": "lazy"}),
+        STOCK_GT: lambda _: mitmdump_server(
+            "--mode", reverse, "-s", SHIM, "--set", f"graphtape_cassette={cassette}",
+            "--set", "graphtape_record_mode=none", "--set", "graphtape_scope=all", *lazy),
+        # What a user would run instead of `graphtape replay`, and mitmproxy's engine in its own host.
+        STOCK_SR: lambda _: mitmdump_server(
             "--mode", reverse, "--server-replay", str(flows), "--set", "server_replay_reuse=true",
-            "--set", "server_replay_extra=404", "--set", "connection_strategy=lazy"),
-        "fixed response": lambda: mitmdump_server(
-            "--mode", reverse, "-s", str(HERE / "fixed_response.py"), "--set", f"fixed_body={fixed}",
-            "--set", "connection_strategy=lazy"),
+            "--set", "server_replay_extra=404", *lazy),
+        STOCK_FIXED: lambda _: mitmdump_server(
+            "--mode", reverse, "-s", str(HERE / "fixed_response.py"), "--set", f"fixed_body={fixed}", *lazy),
     }
     results, notes = _rounds("replay", servers, plan, plan.replay_requests, work)
-    rows = _throughput_rows("replay", results, list(servers),
-                            {"graphtape replay": "fixed response", "server_replay": "fixed response"}, notes)
-    vs_limit = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape replay"], results["fixed response"], strict=False)])
-    vs_sr = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape replay"], results["server_replay"], strict=False)])
-    targets = [Target("replay req/s vs fixed-response limit", vs_limit, ">= 0.9"),
-               Target("replay req/s vs mitmproxy server_replay", vs_sr, ">= 1.0")]
+    baselines = {GT_REPLAY: LEAN_SR, LEAN_SR: LEAN_FIXED, STOCK_GT: STOCK_SR, STOCK_SR: STOCK_FIXED}
+    rows = _throughput_rows("replay", results, list(servers), baselines, notes)
+    rows += [
+        Row("replay", "engine: graphtape vs fixed response (lean)", "x CPU/req", _ratio(results, GT_REPLAY, LEAN_FIXED, "cpu_ms")),
+        Row("replay", "engine: graphtape vs fixed response (mitmdump -s)", "x CPU/req",
+            _ratio(results, STOCK_GT, STOCK_FIXED, "cpu_ms")),
+        Row("replay", "host: mitmdump -s vs lean, graphtape", "x CPU/req", _ratio(results, STOCK_GT, GT_REPLAY, "cpu_ms")),
+        Row("replay", "host: mitmdump vs lean, server_replay", "x CPU/req", _ratio(results, STOCK_SR, LEAN_SR, "cpu_ms")),
+        Row("replay", "host: mitmdump -s vs lean, fixed response", "x CPU/req",
+            _ratio(results, STOCK_FIXED, LEAN_FIXED, "cpu_ms")),
+    ]
+    targets = [
+        Target("engine: replay vs server_replay, lean host (CPU/req)", _ratio(results, GT_REPLAY, LEAN_SR, "cpu_ms"),
+               "<= 0.95"),
+        Target("engine: replay vs server_replay, mitmdump -s (CPU/req)", _ratio(results, STOCK_GT, STOCK_SR, "cpu_ms"),
+               "<= 0.95"),
+        Target("engine: replay vs fixed response, lean host (CPU/req)", _ratio(results, GT_REPLAY, LEAN_FIXED, "cpu_ms"),
+               "<= 1.05"),
+        Target("engine: replay vs fixed response, mitmdump -s (CPU/req)",
+               _ratio(results, STOCK_GT, STOCK_FIXED, "cpu_ms"), "<= 1.05"),
+        Target("product: graphtape replay vs mitmdump --server-replay (req/s)",
+               _ratio(results, GT_REPLAY, STOCK_SR, "rps"), ">= 1.2",
+               f"CPU/req ratio {_ratio(results, GT_REPLAY, STOCK_SR, 'cpu_ms'):.2f}"),
+    ]
     return rows, targets
 
 
+GT_RECORD = "graphtape record (lean)"
+LEAN_PLAIN = "plain reverse proxy (lean)"
+STOCK_RECORD = "graphtape addon recording (mitmdump -s)"
+STOCK_PLAIN = "plain reverse proxy (mitmdump)"
+NO_FSYNC = "graphtape record --no-fsync (lean)"
+DIRECT = "direct to simulator"
+
+
 def bench_record(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
-    # "graphtape record --no-fsync" is a diagnosis row, not a target: it shows how much of the
-    # gap to the plain proxy is the wait for each interaction's fsync before its answer is released.
-    names = ["direct to simulator", "plain reverse proxy", "graphtape record", "graphtape record --no-fsync"]
+    # "--no-fsync" is a diagnosis row, not a target: it shows how much of the gap to the plain
+    # proxy is the wait for each interaction's fsync before its answer is released.
     with graphtape_server("simulate") as sim:
         upstream = f"http://127.0.0.1:{sim.port}"
-        servers: dict[str, Callable[[], AbstractContextManager[Server]]] = {
-            "direct to simulator": lambda: _already_running(sim),
-            "plain reverse proxy": lambda: mitmdump_server("--mode", f"reverse:{upstream}"),
-            # Every round records everything afresh into the same file (record mode all, as before the default
-            # became "refuse an existing cassette").
-            "graphtape record": lambda: graphtape_server("record", "--cassette", str(work / "recorded.yaml"),
-                                                         "--upstream", upstream, "--record-mode", "all"),
-            "graphtape record --no-fsync": lambda: graphtape_server(
-                "record", "--cassette", str(work / "recorded-nofsync.yaml"), "--upstream", upstream, "--no-fsync",
-                "--record-mode", "all"),
+        reverse = f"reverse:{upstream}"
+
+        def fresh(name: str, rnd: int) -> str:  # a new cassette each round: every request is recorded
+            return str(work / f"recorded-{name}-{rnd}.yaml")
+
+        servers: dict[str, ServerFactory] = {
+            DIRECT: lambda _: _already_running(sim),
+            GT_RECORD: lambda rnd: graphtape_server("record", "--cassette", fresh("lean", rnd), "--upstream", upstream),
+            LEAN_PLAIN: lambda _: lean_server("none", reverse),
+            STOCK_RECORD: lambda rnd: mitmdump_server(
+                "--mode", reverse, "-s", SHIM, "--set", f"graphtape_cassette={fresh('stock', rnd)}",
+                "--set", "graphtape_record_mode=all", "--set", "connection_strategy=lazy"),
+            STOCK_PLAIN: lambda _: mitmdump_server("--mode", reverse),
         }
+        if not plan.quick:
+            servers[NO_FSYNC] = lambda rnd: graphtape_server(
+                "record", "--cassette", fresh("nofsync", rnd), "--upstream", upstream, "--no-fsync")
         results, notes = _rounds("record", servers, plan, plan.record_requests, work)
-    rows = _throughput_rows("record", results, names, {"plain reverse proxy": "direct to simulator",
-                                                        "graphtape record": "plain reverse proxy",
-                                                        "graphtape record --no-fsync": "plain reverse proxy"}, notes)
-    ratio = median([a["rps"] / b["rps"] for a, b in zip(results["graphtape record"], results["plain reverse proxy"], strict=False)])
-    return rows, [Target("record req/s vs plain mitmproxy reverse proxy", ratio, ">= 0.8")]
+    baselines = {LEAN_PLAIN: DIRECT, GT_RECORD: LEAN_PLAIN, STOCK_PLAIN: DIRECT, STOCK_RECORD: STOCK_PLAIN,
+                 NO_FSYNC: LEAN_PLAIN}
+    rows = _throughput_rows("record", results, list(servers), baselines, notes)
+    targets = [
+        Target("record vs plain reverse proxy, lean host (req/s)", _ratio(results, GT_RECORD, LEAN_PLAIN, "rps"),
+               ">= 0.9", f"CPU/req ratio {_ratio(results, GT_RECORD, LEAN_PLAIN, 'cpu_ms'):.2f}"),
+        Target("record vs plain reverse proxy, mitmdump -s (req/s)", _ratio(results, STOCK_RECORD, STOCK_PLAIN, "rps"),
+               ">= 0.9", f"CPU/req ratio {_ratio(results, STOCK_RECORD, STOCK_PLAIN, 'cpu_ms'):.2f}"),
+    ]
+    return rows, targets
 
 
 class _already_running:
@@ -265,6 +343,41 @@ def bench_big(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
     return rows, targets
 
 
+def bench_pytest(plan: Plan, work: Path) -> tuple[list[Row], list[Target]]:
+    log(f"pytest: {plan.pytest_tests} tests, {plan.pytest_rounds} round(s), clients {', '.join(plan.pytest_clients)}")
+    args = ["bench_pytest.py", "--json", "--tests", str(plan.pytest_tests), "--rounds", str(plan.pytest_rounds)]
+    for client in plan.pytest_clients:
+        args += ["--client", client]
+    result = run_json(args, 3600)
+    rows: list[Row] = []
+    targets: list[Target] = []
+    for client, tools in result["clients"].items():
+        vcr, gt = tools["pytest-recording"], tools["graphtape"]
+        rows += [
+            Row("pytest", f"{client}: per test, no tool", "ms", tools["base"]["per_test_ms"]),
+            Row("pytest", f"{client}: per test, pytest-recording", "ms", vcr["per_test_ms"], "no tool",
+                tools["base"]["per_test_ms"], vcr["per_test_ms"] / tools["base"]["per_test_ms"]),
+            Row("pytest", f"{client}: per test, graphtape", "ms", gt["per_test_ms"], "pytest-recording",
+                vcr["per_test_ms"], tools["per_test_ratio"]),
+            Row("pytest", f"{client}: overhead per test, pytest-recording", "ms", vcr["overhead_per_test_ms"]),
+            Row("pytest", f"{client}: overhead per test, graphtape", "ms", gt["overhead_per_test_ms"]),
+            Row("pytest", f"{client}: first test's extra, pytest-recording", "s", vcr["first_test_extra_s"]),
+            Row("pytest", f"{client}: first test's extra, graphtape", "s", gt["first_test_extra_s"]),
+            Row("pytest", f"{client}: whole run, graphtape", "s", gt["run_s"], "pytest-recording", vcr["run_s"],
+                tools["run_ratio"]),
+        ]
+        targets.append(Target(f"pytest ({client}): per-test time vs pytest-recording", tools["per_test_ratio"],
+                              "<= 1.0", f"overhead {gt['overhead_per_test_ms']:.1f} vs "
+                              f"{vcr['overhead_per_test_ms']:.1f} ms"))
+        targets.append(Target(f"pytest ({client}): first test's start-up (s)", gt["first_test_extra_s"], "< 0.5"))
+    b = result["breakdown"]
+    for key, label in (("import_ms", "import of the in-process proxy"), ("proxy_start_ms", "proxy start"),
+                       ("open_cassette_ms", "switch to a test's cassette"), ("close_cassette_ms", "switch away"),
+                       ("request_requests_ms", "one request (requests)"), ("request_httpx_ms", "one request (httpx)")):
+        rows.append(Row("pytest", f"graphtape plugin: {label}", "ms", b[key]))
+    return rows, targets
+
+
 def machine() -> dict[str, Any]:
     import mitmproxy.version
     import vcr
@@ -283,12 +396,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run (fewer requests, one round)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
-    parser.add_argument("--only", choices=["replay", "record", "cassettes", "big"], action="append",
+    parser.add_argument("--only", choices=["replay", "record", "pytest", "cassettes", "big"], action="append",
                         help="run only this part (repeatable)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the work files in this folder")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rounds of each comparison (default: 3 full, 1 quick)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
-    parts = {"replay": bench_replay, "record": bench_record, "cassettes": bench_cassettes, "big": bench_big}
+    if args.rounds:
+        plan = dataclasses.replace(plan, rounds=args.rounds, pytest_rounds=args.rounds)
+    parts = {"replay": bench_replay, "record": bench_record, "pytest": bench_pytest, "cassettes": bench_cassettes,
+             "big": bench_big}
     work = Path(tempfile.mkdtemp(prefix="graphtape-bench-")) if args.keep is None else args.keep
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -301,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
             part_rows, part_targets = part(plan, work)
             rows.extend(part_rows)
             targets.extend(part_targets)
+            # Each part's figures as soon as it ends (a long run stopped early keeps what it measured).
+            print(render_table(part_rows, part_targets, f"[{name} done]"), file=sys.stderr, flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

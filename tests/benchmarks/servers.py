@@ -16,7 +16,8 @@ from typing import Any
 
 from graphtape.cli.runtime.processes import GraphtapeProcess
 
-__all__ = ["HERE", "cpu_seconds", "free_port", "graphtape_server", "mitmdump_server", "peak_rss_mb", "run_json"]
+__all__ = ["HERE", "Server", "cpu_seconds", "free_port", "graphtape_server", "lean_server", "mitmdump_server",
+           "peak_rss_mb", "run_json"]
 
 HERE = Path(__file__).resolve().parent
 MITMDUMP = str(Path(sys.executable).with_name("mitmdump"))
@@ -32,13 +33,14 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"mitmdump exited with {proc.returncode} before listening")
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before listening: "
+                               f"{proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"mitmdump did not listen on {port} within {timeout}s")
+    raise RuntimeError(f"{proc.args[0]} did not listen on {port} within {timeout}s")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -78,10 +80,26 @@ def graphtape_server(*args: str) -> Iterator[Server]:
 
 @contextmanager
 def mitmdump_server(*args: str) -> Iterator[Server]:
-    """Plain ``mitmdump -q ARGS`` on a free loopback port."""
+    """Plain ``mitmdump -q ARGS`` on a free loopback port: stock mitmproxy, all its built-in addons."""
     port = free_port()
-    cmd = [MITMDUMP, "-q", "--listen-host", "127.0.0.1", "--listen-port", str(port), *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    with _process([MITMDUMP, "-q", "--listen-host", "127.0.0.1", "--listen-port", str(port), *args], port) as server:
+        yield server
+
+
+@contextmanager
+def lean_server(engine: str, mode: str, options: dict[str, Any] | None = None) -> Iterator[Server]:
+    """``engine`` served by graphtape's own host (lean_host.py) on a free loopback port."""
+    port = free_port()
+    cmd = [sys.executable, str(HERE / "lean_host.py"), engine, str(port), mode, json.dumps(options or {})]
+    with _process(cmd, port) as server:
+        yield server
+
+
+@contextmanager
+def _process(cmd: list[str], port: int) -> Iterator[Server]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env=env)
     try:
         _wait_port(port, proc)
         yield Server(proc.pid, port)
