@@ -171,6 +171,7 @@ KEYS: dict[str, tuple[Check, str]] = {
     "redact_fields": (_strings, "extra JSON/form body fields to redact"),
     "cassette_dir": (_path, "the folder cassettes must lie in"),
     "drop_unplayed": (_boolean, "drop interactions a run never played"),
+    "replay_latency": (_boolean, "hold each replayed answer for the upstream latency recorded with it"),
     "blob_threshold": (_count, "bodies over this many bytes go to files beside the cassette"),
     "fsync": (_boolean, "fsync each interaction before its answer is released"),
     "alerts": (_path, "JSON Lines file for live alerts"),

@@ -41,7 +41,7 @@ _HANDLE = pytest.StashKey["GraphtapeProxy"]()
 _CONFIG = pytest.StashKey[ProjectConfig]()
 # Set per test (marker, command line, then the configuration); the cassette folder does not apply:
 # a test's cassettes live beside the test file.
-_PER_TEST_KEYS = ("record_mode", "strict", "drop_unplayed", "scope", "exhausted", "cassette_dir")
+_PER_TEST_KEYS = ("record_mode", "strict", "drop_unplayed", "scope", "exhausted", "cassette_dir", "replay_latency")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -209,7 +209,9 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
         "drop_unplayed": bool(config.getoption("graphtape_drop_unplayed") or _given(kw, project, "drop_unplayed")),
         "scope": kw.get("scope") or project.get("scope") or "attachments",
         "exhausted": kw.get("exhausted") or project.get("exhausted") or "repeat",
-        "honour_latency": bool(config.getoption("graphtape_honour_latency") or kw.get("honour_latency")),
+        "honour_latency": bool(config.getoption("graphtape_honour_latency")
+                               or (kw["honour_latency"] if kw.get("honour_latency") is not None
+                                   else project.get("replay_latency"))),
     }
 
 

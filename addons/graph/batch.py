@@ -43,6 +43,7 @@ __all__ = [
     "BatchResponseItem",
     "batch_version",
     "execution_order",
+    "http_body",
     "item_path",
     "item_route",
     "parse_batch_request",
@@ -107,17 +108,8 @@ class BatchItem:
         return item_path("request", self.position, self.id)
 
     def body_bytes(self) -> bytes:
-        """The item's body as the HTTP body it stands for: a JSON value serialised, or a base64
-        string decoded when the item's Content-Type is not JSON."""
-        if not self.has_body:
-            return b""
-        content_type = (self.headers.get("content-type") or "").lower()
-        if isinstance(self.body, str) and "json" not in content_type:
-            try:
-                return base64.b64decode(self.body, validate=True)
-            except (binascii.Error, ValueError):
-                return self.body.encode("utf-8")
-        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        """The item's body as the HTTP body it stands for (see :func:`http_body`)."""
+        return http_body(self.body, self.has_body, self.headers)
 
 
 @dataclass(frozen=True)
@@ -145,16 +137,22 @@ class BatchResponseItem:
     has_body: bool = False
 
     def body_bytes(self) -> bytes:
-        """The answer's body as HTTP would carry it (see :meth:`BatchItem.body_bytes`)."""
-        if not self.has_body:
-            return b""
-        content_type = (self.headers.get("content-type") or "").lower()
-        if isinstance(self.body, str) and "json" not in content_type:
-            try:
-                return base64.b64decode(self.body, validate=True)
-            except (binascii.Error, ValueError):
-                return self.body.encode("utf-8")
-        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        """The answer's body as HTTP would carry it (see :func:`http_body`)."""
+        return http_body(self.body, self.has_body, self.headers)
+
+
+def http_body(body: Any, has_body: bool, headers: Mapping[str, str]) -> bytes:
+    """A batch item's ``body`` as the HTTP body it stands for: a JSON value serialised, or a
+    base64 string decoded when the item's Content-Type (``headers``, names lower-cased) is not JSON."""
+    if not has_body:
+        return b""
+    content_type = (headers.get("content-type") or "").lower()
+    if isinstance(body, str) and "json" not in content_type:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return body.encode("utf-8")
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def item_path(kind: str, position: int, item_id: str | None) -> str:

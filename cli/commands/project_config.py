@@ -25,7 +25,7 @@ _PARAMS: dict[str, dict[str, str]] = {
     "record": {**_SHARED, "record_mode": "record_mode", "scope": "scope", "blob_threshold": "blob_threshold",
                "fsync": "fsync", "alerts": "alerts_file", "alert_webhook": "alert_webhook",
                "drift_config": "drift_config", "alert_rollup": "alert_rollup"},
-    "replay": dict(_SHARED),
+    "replay": {**_SHARED, "replay_latency": "honour_latency"},
 }
 # keys with no option of the command's own that still mean something to it
 _PASSTHROUGH: dict[str, tuple[str, ...]] = {

@@ -308,14 +308,19 @@ def test_held(graphtape_proxy):
 '''
 
 
+@pytest.mark.parametrize("asked_by", ["marker", "project configuration"])
 def test_honour_latency_holds_a_replayed_answer_for_its_recorded_latency(pytester: pytest.Pytester,
-                                                                          recorded_a: Path) -> None:
+                                                                          recorded_a: Path, asked_by: str) -> None:
     content = load_cassette(recorded_a)
     recorded = content.interactions[0]
     extra = (*((k, v) for k, v in recorded.meta.extra if k != LATENCY_KEY), (LATENCY_KEY, 1.5))
     content.interactions[0] = dataclasses.replace(recorded, meta=dataclasses.replace(recorded.meta, extra=extra))
     save_cassette(pytester.path / "a.yaml", content)
-    pytester.makepyfile(test_user=HELD_TESTS)
+    if asked_by == "marker":
+        pytester.makepyfile(test_user=HELD_TESTS)
+    else:
+        pytester.makepyprojecttoml("[tool.graphtape]\nreplay_latency = true\n")
+        pytester.makepyfile(test_user=HELD_TESTS.replace(", honour_latency=True", ""))
     pytester.runpytest_subprocess(f"--graphtape-upstream={CLOSED_UPSTREAM}").assert_outcomes(passed=1)
 
 

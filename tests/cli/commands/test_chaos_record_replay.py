@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sdk_support import FixedTokenCredential, free_port
 
 from graphtape.cassettes.serialization import load_cassette
 from graphtape.cli.runtime.processes import GraphtapeProcess
@@ -57,17 +57,6 @@ uploads:
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class _Token:
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        from azure.core.credentials import AccessToken
-
-        return AccessToken(TOKEN, int(time.time()) + 3600)
 
 
 def _answer(response: httpx.Response) -> Answer:
@@ -82,7 +71,7 @@ async def _sdk_attachments(base_url: str) -> dict[str, Any]:
     from msgraph import GraphRequestAdapter, GraphServiceClient
     from msgraph.generated.models.file_attachment import FileAttachment
 
-    adapter = GraphRequestAdapter(AzureIdentityAuthenticationProvider(_Token()))  # type: ignore[arg-type]
+    adapter = GraphRequestAdapter(AzureIdentityAuthenticationProvider(FixedTokenCredential(TOKEN)))  # type: ignore[arg-type]
     adapter.base_url = base_url
     client = GraphServiceClient(request_adapter=adapter)
     answers: list[Answer] = []
@@ -150,7 +139,7 @@ async def _sdk_batch(base_url: str) -> dict[str, Any]:
     from msgraph_core.requests.batch_request_content import BatchRequestContent
     from msgraph_core.requests.batch_request_item import BatchRequestItem
 
-    adapter = GraphRequestAdapter(AzureIdentityAuthenticationProvider(_Token()))  # type: ignore[arg-type]
+    adapter = GraphRequestAdapter(AzureIdentityAuthenticationProvider(FixedTokenCredential(TOKEN)))  # type: ignore[arg-type]
     adapter.base_url = base_url
     client = GraphServiceClient(request_adapter=adapter)
     attachments = client.users.by_user_id(BATCH_USER).messages.by_message_id("AAMkAGI2TG93AAD=").attachments
@@ -183,7 +172,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     tmp = tmp_path_factory.mktemp("chaos")
     faults = tmp / "bad-day.yaml"
     faults.write_text(FAULTS)
-    cassette, port = tmp / "bad-day-cassette.yaml", _free_port()
+    cassette, port = tmp / "bad-day-cassette.yaml", free_port()
 
     def scenarios(base: str) -> dict[str, Any]:
         return {"sdk": asyncio.run(_sdk_attachments(f"{base}/v1.0")), "upload": _upload_with_resume(base),

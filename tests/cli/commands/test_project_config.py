@@ -62,3 +62,12 @@ def test_record_and_replay_follow_pyproject_and_their_options_override_it(run_gr
                             "--port", "0", cwd=work, ready=False)
     outside.proc.wait(timeout=60)
     assert outside.stop() == 2 and "outside the cassette folder" in outside.stderr
+
+
+def test_replay_latency_in_the_configuration_is_replays_honour_latency_default() -> None:
+    from graphtape.cassettes.config_file import ProjectConfig
+    from graphtape.cli.commands.project_config import command_defaults
+
+    defaults = command_defaults(ProjectConfig({"replay_latency": True}))
+    assert defaults["replay"]["honour_latency"] is True
+    assert "honour_latency" not in defaults["record"]  # record answers from the upstream, as it answers

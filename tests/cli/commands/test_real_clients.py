@@ -21,9 +21,7 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sdk_support import FixedTokenCredential, free_port
 
 from graphtape.addons.graph.upload_urls import match_upload_url
 from graphtape.cassettes.serialization import load_cassette
@@ -51,19 +50,6 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "js"
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class _Token:
-    """An azure.core TokenCredential that hands out a fixed fake token."""
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        from azure.core.credentials import AccessToken
-
-        return AccessToken(TOKEN, int(time.time()) + 3600)
 
 
 @dataclass
@@ -82,7 +68,7 @@ def _sdk(base_url: str, allowed_hosts: list[str] | None = None) -> _Sdk:
     )
     from msgraph import GraphRequestAdapter, GraphServiceClient
 
-    auth = AzureIdentityAuthenticationProvider(_Token(), allowed_hosts=allowed_hosts or [])  # type: ignore[arg-type]
+    auth = AzureIdentityAuthenticationProvider(FixedTokenCredential(TOKEN), allowed_hosts=allowed_hosts or [])  # type: ignore[arg-type]
     adapter = GraphRequestAdapter(auth)
     adapter.base_url = base_url
     sdk = _Sdk(GraphServiceClient(request_adapter=adapter))
@@ -251,7 +237,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     sim_ca, proxy_ca = tmp / "simulator-ca.pem", proxy_conf / "mitmproxy-ca-cert.pem"
     js = _node_client(tmp / "js")
     js_skip = js if isinstance(js, str) else None
-    reverse_port, forward_port = _free_port(), _free_port()
+    reverse_port, forward_port = free_port(), free_port()
     cassettes = {"reverse": tmp / "reverse.yaml", "forward": tmp / "forward.yaml"}
     processes: dict[str, GraphtapeProcess] = {}
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sdk_support import free_port
 
 from graphtape.cassettes.blobs import blob_folder
 from graphtape.cassettes.findings import Severity
@@ -30,13 +30,6 @@ AUTH = {"Authorization": "Bearer fake-token-123"}
 SIMULATOR_TOKEN_PREFIX = "fake-upload-token-"
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
-
-
-def _free_port() -> int:
-    # Record and replay listen on the same port, so the uploadUrl handed out is the same.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _answer(r: httpx.Response) -> Answer:
@@ -76,7 +69,7 @@ def _conversation(client: httpx.Client, base: str, data: bytes) -> list[Answer]:
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     cassette = tmp_path_factory.mktemp("upload") / "upload.yaml"
     data = os.urandom(FILE_SIZE)
-    port = _free_port()
+    port = free_port()  # record and replay listen on the same port: the same uploadUrl is handed out
     with GraphtapeProcess("simulate", "--port", "0") as sim:
         rec = GraphtapeProcess("record", "--cassette", str(cassette), "--upstream", sim.url,
                                "--port", str(port))
