@@ -131,22 +131,21 @@ def _choice(*choices: str) -> Check:
     return check
 
 
-def _url(value: Any, where: str, base: Path) -> str:
-    try:
-        return http_url(_string(value, where, base), where)
-    except ConfigFileError:
-        raise
-    except ConfigError as exc:
-        raise ConfigFileError(str(exc)) from None
+def _parsed(parse: Callable[[str, str], str]) -> Check:
+    """A check that reads a string and parses it, a parse error becoming the file's error."""
+    def check(value: Any, where: str, base: Path) -> str:
+        text = _string(value, where, base)
+        try:
+            return parse(text, where)
+        except ConfigFileError:
+            raise
+        except ConfigError as exc:
+            raise ConfigFileError(str(exc)) from None
+    return check
 
 
-def _origin(value: Any, where: str, base: Path) -> str:
-    try:
-        return graph_origin(_string(value, where, base), where)
-    except ConfigFileError:
-        raise
-    except ConfigError as exc:
-        raise ConfigFileError(str(exc)) from None
+_url = _parsed(http_url)
+_origin = _parsed(graph_origin)
 
 
 def _kind(value: Any) -> str:

@@ -336,7 +336,7 @@ CASES: list[Case] = [
     Case("createUploadSession docs answer", SESSION, SESSION_V1,
          {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.uploadSession",
           "uploadUrl": "https://outlook.office.com/api/v1.0/Users('a8e8e219@72aa88bf')/Messages('AAMkADI5MAAIT3drCAAA=')/"
-                       "AttachmentSessions('AAMkADI5MAAIT3k0uAAA=')?authtoken=eyJhbGciOiJSUzI1NiIsImtpZCI6IktmYUNIUlN6bllHMmNI",
+                       "AttachmentSessions('AAMkADI5MAAIT3k0uAAA=')?authtoken=fake-token-in-place-of-the-docs-jwt",
           "expirationDateTime": "2019-09-25T01:09:30.7671707Z", "nextExpectedRanges": ["0-"]}, status=201),
     Case("To Do session answered 200", TODO_SESSION + " (200 OK)", TODO_SESSION_V1,
          {"uploadUrl": "https://graph.microsoft.com/v1.0/users/u/todo/lists/l/tasks/t/attachmentSessions/s/content",
